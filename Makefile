@@ -1,0 +1,128 @@
+# shade86: one non-recursive Makefile.  Run ./configure first.
+#   make            build shade86 and the test programs
+#   make check      run every test (unit tests, decoder vs capstone, sst286, guest programs)
+#   make bench      benchmarks
+#   make run        run the built-in demo guest
+#   make fuzz-decoder N=...   longer decoder-vs-capstone run
+
+-include config.mk
+ifeq ($(CC),)
+$(error run ./configure first)
+endif
+
+B := build
+WARN := -Wall -Wextra -Wno-unused-parameter
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(DEFS) $(SAN) -I. $(USER_CFLAGS) -MMD -MP
+LDFLAGS_ALL := $(SAN) $(USER_LDFLAGS)
+NASM ?= nasm
+
+CORE_SRCS := $(wildcard cpu/*.c) $(wildcard mmu/*.c) $(wildcard devices/*.c) $(wildcard bt/*.c)
+CORE_OBJS := $(CORE_SRCS:%.c=$(B)/%.o)
+LIB := $(B)/libshade86.a
+
+ROM_ASMS := $(wildcard roms/*.asm)
+ROM_BINS := $(ROM_ASMS:roms/%.asm=$(B)/roms/%.bin)
+GUEST_ASMS := $(wildcard tests/guest/*.asm)
+GUEST_BINS := $(GUEST_ASMS:tests/guest/%.asm=$(B)/guest/%.bin)
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
+
+PROGS := shade86 tests/run-sst $(B)/decoder-diff
+ifeq ($(HAVE_CHECK),yes)
+PROGS += $(B)/unit-tests
+endif
+
+all: $(PROGS) $(GUEST_BINS) $(ROM_BINS)
+
+$(B)/%.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIB): $(CORE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/roms/%.bin: roms/%.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -o $@ $<
+
+$(B)/guest/%.bin: tests/guest/%.asm $(wildcard tests/guest/*.inc)
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -I tests/guest/ -o $@ $<
+
+# the built-in demo ROM, embedded as a C array by a small C tool
+$(B)/bin2c: roms/bin2c.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -o $@ $<
+
+$(B)/builtin_demo.c: $(B)/roms/demo.bin $(B)/bin2c
+	$(B)/bin2c builtin_demo_rom < $< > $@
+
+shade86: $(B)/frontends/main.o $(B)/builtin_demo.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+
+tests/run-sst: $(B)/tests/run-sst.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ZLIB_LIBS) -lpthread
+
+$(B)/tests/run-sst.o: CFLAGS_ALL += $(ZLIB_CFLAGS)
+
+$(B)/decoder-diff: $(B)/tests/decoder-diff.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CAPSTONE_LIBS) -lpthread
+
+$(B)/tests/decoder-diff.o: CFLAGS_ALL += $(CAPSTONE_CFLAGS)
+
+$(B)/unit-tests: $(UNIT_OBJS) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) -lpthread
+
+$(UNIT_OBJS): CFLAGS_ALL += $(CHECK_CFLAGS)
+
+SST_DIR ?= tests/sst286
+DIFF_COUNT ?= 2000000
+
+check: all
+	@echo "== decoder vs capstone (fixed seed)"
+	$(B)/decoder-diff --mode 16 --count $(DIFF_COUNT) --seed 1
+	$(B)/decoder-diff --mode 32 --count $(DIFF_COUNT) --seed 1
+	@if [ -f /usr/share/seabios/bios.bin ]; then \
+		$(B)/decoder-diff --mode 16 --file /usr/share/seabios/bios.bin && \
+		$(B)/decoder-diff --mode 32 --file /usr/share/seabios/bios.bin; \
+	else echo "decoder-diff: SeaBIOS not installed, skipped"; fi
+	@if [ -f /usr/lib32/libc.so.6 ]; then \
+		$(B)/decoder-diff --mode 32 --file /usr/lib32/libc.so.6; \
+	else echo "decoder-diff: /usr/lib32/libc.so.6 not installed, skipped"; fi
+	@echo "== guest programs"
+	sh tests/run-guest-tests.sh ./shade86 $(B)/guest
+	@echo "== sst286 vectors"
+	tests/run-sst $(SST_DIR)
+ifeq ($(HAVE_CHECK),yes)
+	@echo "== unit tests"
+	CK_FORK=no $(B)/unit-tests
+else
+	@echo "unit tests not built: 'check' was not found by ./configure"; exit 1
+endif
+
+$(B)/native-loop: tests/bench/native-loop.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -o $@ $<
+
+bench: all $(B)/roms/bench.bin $(B)/native-loop
+	sh tests/bench.sh ./shade86 $(B)
+
+run: shade86
+	./shade86
+
+N ?= 20000000
+fuzz-decoder: $(B)/decoder-diff
+	$(B)/decoder-diff --mode 16 --count $(N) --seed $$(date +%s)
+	$(B)/decoder-diff --mode 32 --count $(N) --seed $$(date +%s)
+
+clean:
+	rm -rf $(B) shade86 tests/run-sst
+
+distclean: clean
+	rm -f config.mk config.h
+
+.PHONY: all check bench run fuzz-decoder clean distclean
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
