@@ -1,0 +1,182 @@
+/*
+ * Guest memory accesses from the interpreter: segmentation checks (SDM Vol. 3
+ * 5.3-5.6), linear accesses through the page walker, ModRM operands and the stack.
+ */
+#include "interp.h"
+
+static inline uint32_t phys_read(struct cpu *cpu, uint32_t pa, unsigned size)
+{
+	uint8_t *p = mem_ram_ptr(cpu->mem, pa);
+	if (p && ((pa & 0xfff) + size <= 0x1000) && mem_ram_ptr(cpu->mem, pa + size - 1)) {
+		if (size == 1)
+			return *p;
+		if (size == 2)
+			return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+		return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	}
+	return mem_read_phys(cpu->mem, pa, size);
+}
+
+static inline void phys_write(struct cpu *cpu, uint32_t pa, unsigned size, uint32_t v)
+{
+	uint8_t *p = mem_ram_ptr(cpu->mem, pa);
+	if (p && ((pa & 0xfff) + size <= 0x1000) && mem_ram_ptr(cpu->mem, pa + size - 1)) {
+		for (unsigned i = 0; i < size; i++)
+			p[i] = (uint8_t)(v >> (8 * i));
+		return;
+	}
+	mem_write_phys(cpu->mem, pa, v, size);
+}
+
+uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size, int acc)
+{
+	if ((lin & 0xfff) + size <= 0x1000)
+		return phys_read(cpu, lin_to_phys(cpu, lin, acc), size);
+	/* crosses a page: byte by byte, each translated (both pages checked first) */
+	uint32_t pa0 = lin_to_phys(cpu, lin, acc);
+	uint32_t pa1 = lin_to_phys(cpu, lin + size - 1, acc);
+	uint32_t v = 0;
+	for (unsigned i = 0; i < size; i++) {
+		uint32_t l = lin + i;
+		uint32_t pa = ((l & ~0xfffu) == (lin & ~0xfffu)) ? pa0 + i : (pa1 & ~0xfffu) + (l & 0xfff);
+		v |= phys_read(cpu, pa, 1) << (8 * i);
+	}
+	return v;
+}
+
+void lin_probe_write(struct cpu *cpu, uint32_t lin, unsigned size, int acc)
+{
+	lin_to_phys(cpu, lin, acc | ACC_WRITE);
+	if ((lin & 0xfff) + size > 0x1000)
+		lin_to_phys(cpu, lin + size - 1, acc | ACC_WRITE);
+}
+
+void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc)
+{
+	acc |= ACC_WRITE;
+	if ((lin & 0xfff) + size <= 0x1000) {
+		phys_write(cpu, lin_to_phys(cpu, lin, acc), size, v);
+		return;
+	}
+	uint32_t pa0 = lin_to_phys(cpu, lin, acc);
+	uint32_t pa1 = lin_to_phys(cpu, lin + size - 1, acc);
+	for (unsigned i = 0; i < size; i++) {
+		uint32_t l = lin + i;
+		uint32_t pa = ((l & ~0xfffu) == (lin & ~0xfffu)) ? pa0 + i : (pa1 & ~0xfffu) + (l & 0xfff);
+		phys_write(cpu, pa, 1, (v >> (8 * i)) & 0xff);
+	}
+}
+
+static _Noreturn void seg_fault(struct cpu *cpu, int sreg)
+{
+	cpu_raise(cpu, sreg == S_SS ? EX_SS : EX_GP, 0);
+}
+
+/* Limit and type checks for an access of size bytes at offset off. */
+uint32_t seg_check(struct cpu *cpu, int sreg, uint32_t off, unsigned size, int acc)
+{
+	const struct seg *s = &cpu->seg[sreg];
+	uint32_t last = off + size - 1;
+	if (cpu_protected(cpu) && !cpu_v86(cpu)) {
+		if (!s->valid)
+			seg_fault(cpu, sreg);
+		uint32_t type = s->attr & SA_TYPE;
+		if (acc & ACC_WRITE) {
+			/* only writable data segments */
+			if ((type & 8) || !(type & 2))
+				seg_fault(cpu, sreg);
+		} else if (!(acc & ACC_EXEC)) {
+			/* execute-only code cannot be read */
+			if ((type & 8) && !(type & 2))
+				seg_fault(cpu, sreg);
+		}
+		if (!(type & 8) && (type & 4)) {
+			/* expand-down: valid offsets are limit+1 .. 0xffff or 0xffffffff */
+			uint32_t upper = (s->attr & SA_DB) ? 0xffffffffu : 0xffffu;
+			if (off <= s->limit || last > upper || last < off)
+				seg_fault(cpu, sreg);
+			return s->base + off;
+		}
+	}
+	if (last > s->limit || last < off)
+		seg_fault(cpu, sreg);
+	return s->base + off;
+}
+
+uint32_t vread(struct cpu *cpu, int sreg, uint32_t off, unsigned size)
+{
+	return lin_read(cpu, seg_check(cpu, sreg, off, size, ACC_READ), size, ACC_READ);
+}
+
+void vwrite(struct cpu *cpu, int sreg, uint32_t off, unsigned size, uint32_t v)
+{
+	lin_write(cpu, seg_check(cpu, sreg, off, size, ACC_WRITE), size, v, ACC_WRITE);
+}
+
+uint64_t vread64(struct cpu *cpu, int sreg, uint32_t off)
+{
+	uint32_t lin = seg_check(cpu, sreg, off, 8, ACC_READ);
+	uint64_t lo = lin_read(cpu, lin, 4, ACC_READ);
+	return lo | (uint64_t)lin_read(cpu, lin + 4, 4, ACC_READ) << 32;
+}
+
+uint32_t ea_offset(const struct cpu *cpu, const struct insn *in)
+{
+	uint32_t a = in->disp;
+	if (in->ea_base >= 0)
+		a += cpu->r[in->ea_base];
+	if (in->ea_index >= 0)
+		a += cpu->r[in->ea_index] << in->ea_scale;
+	return in->asize == 2 ? (a & 0xffff) : a;
+}
+
+uint32_t rm_read(struct cpu *cpu, const struct insn *in, unsigned size)
+{
+	if (!INSN_MEMOP(in))
+		return reg_read(cpu, INSN_RM(in), size);
+	return vread(cpu, in->seg, ea_offset(cpu, in), size);
+}
+
+void rm_write(struct cpu *cpu, const struct insn *in, unsigned size, uint32_t v)
+{
+	if (!INSN_MEMOP(in)) {
+		reg_write(cpu, INSN_RM(in), size, v);
+		return;
+	}
+	vwrite(cpu, in->seg, ea_offset(cpu, in), size, v);
+}
+
+void push(struct cpu *cpu, unsigned size, uint32_t v)
+{
+	if (stack32(cpu)) {
+		uint32_t esp = cpu->r[R_ESP] - size;
+		vwrite(cpu, S_SS, esp, size, v);
+		cpu->r[R_ESP] = esp;
+	} else {
+		uint16_t sp = (uint16_t)(cpu->r[R_ESP] - size);
+		vwrite(cpu, S_SS, sp, size, v);
+		cpu->r[R_ESP] = (cpu->r[R_ESP] & 0xffff0000u) | sp;
+	}
+}
+
+uint32_t pop(struct cpu *cpu, unsigned size)
+{
+	uint32_t v;
+	if (stack32(cpu)) {
+		v = vread(cpu, S_SS, cpu->r[R_ESP], size);
+		cpu->r[R_ESP] += size;
+	} else {
+		uint16_t sp = (uint16_t)cpu->r[R_ESP];
+		v = vread(cpu, S_SS, sp, size);
+		cpu->r[R_ESP] = (cpu->r[R_ESP] & 0xffff0000u) | (uint16_t)(sp + size);
+	}
+	return v;
+}
+
+uint32_t stack_peek(struct cpu *cpu, uint32_t off, unsigned size)
+{
+	uint32_t a = cpu->r[R_ESP] + off;
+	if (!stack32(cpu))
+		a &= 0xffff;
+	return vread(cpu, S_SS, a, size);
+}

@@ -1,0 +1,154 @@
+/*
+ * The guest CPU state, struct cpu, and the interface of the interpreter.
+ *
+ * The layout of struct cpu is fixed: the translator will address the general
+ * registers, EIP, EFLAGS and the segment caches at constant offsets from a pinned
+ * host register (see the _Static_asserts at the end).  Nothing here is global: a
+ * process may hold several CPUs, and every test builds its own.
+ *
+ * Exceptions: cpu_raise() records the vector and error code and longjmps to the
+ * run loop (cpu_step), which restores EIP/ESP to the faulting instruction and
+ * delivers the exception through the IVT or IDT.
+ */
+#ifndef SHADE86_CPU_H
+#define SHADE86_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "opcode.h"
+
+struct mem;
+
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
+
+/* Exception vectors (SDM Vol. 3 6.3.1) */
+enum {
+	EX_DE = 0, EX_DB = 1, EX_NMI = 2, EX_BP = 3, EX_OF = 4, EX_BR = 5, EX_UD = 6,
+	EX_NM = 7, EX_DF = 8, EX_TS = 10, EX_NP = 11, EX_SS = 12, EX_GP = 13,
+	EX_PF = 14, EX_MF = 16, EX_AC = 17, EX_MC = 18, EX_XM = 19,
+};
+
+/* Descriptor attribute bits as kept in struct seg.attr: bits 8..23 of the
+ * descriptor's high dword, shifted down by 8 (SDM Vol. 3 3.4.5). */
+#define SA_TYPE   0x000fu   /* type field; bit 0 accessed, bit 1 R/W, bit 2 C/E, bit 3 code */
+#define SA_S      0x0010u   /* code/data (1) or system (0) */
+#define SA_DPL    0x0060u
+#define SA_P      0x0080u
+#define SA_AVL    0x1000u
+#define SA_DB     0x4000u   /* D/B: 32-bit code/stack, big expand-down limit */
+#define SA_G      0x8000u
+#define SA_DPL_SHIFT 5
+
+struct seg {
+	uint16_t sel;
+	uint16_t valid;     /* 0: null/unusable selector in protected mode */
+	uint32_t base;
+	uint32_t limit;     /* byte-granular limit after G scaling */
+	uint32_t attr;      /* SA_* bits */
+};
+
+struct dtr {
+	uint32_t base;
+	uint32_t limit;
+};
+
+/* Why the run loop stopped (cpu_run's return) */
+enum cpu_exit {
+	CPU_EXIT_NONE,
+	CPU_EXIT_HLT,          /* HLT with interrupts disabled and nothing pending */
+	CPU_EXIT_TRIPLE_FAULT, /* a machine reset is requested */
+	CPU_EXIT_RESET,        /* reset requested by a device (port 0x92, 0xCF9) */
+	CPU_EXIT_STOP,         /* the host asked the loop to stop (exit port, signal) */
+	CPU_EXIT_COUNT,        /* instruction budget used up */
+};
+
+struct cpu {
+	/* ---- translator-visible state: keep at fixed offsets ---- */
+	uint32_t r[8];          /* EAX ECX EDX EBX ESP EBP ESI EDI */
+	uint32_t eip;
+	uint32_t eflags;
+	struct seg seg[6];      /* ES CS SS DS FS GS */
+	uint32_t cr0, cr2, cr3, cr4;
+	uint32_t a20_mask;      /* 0xffffffff, or 0xffefffff with the A20 gate closed */
+	int cpl;
+	uint32_t next_eip;      /* set by the dispatcher before a handler; branches write it */
+
+	/* ---- system state ---- */
+	struct seg ldtr, tr;
+	struct dtr gdtr, idtr;
+	uint32_t dr[8];
+	uint64_t tsc;
+	uint64_t icount;        /* instructions retired */
+	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t apic_base;
+
+	/* interrupts */
+	bool halted;
+	bool irq_line;          /* INTR input, driven by the interrupt controller */
+	bool nmi_pending;
+	uint8_t inhibit;        /* 1: interrupts and #DB inhibited for one instruction (MOV SS, STI) */
+	int (*irq_ack)(void *opaque);   /* returns the vector of the pending INTR */
+	void *irq_opaque;
+
+	/* exception unwinding */
+	jmp_buf *unwind;
+	int ex_vector;          /* exception being raised */
+	int ex_error;           /* its error code, or -1 for none */
+	int ex_depth;           /* 0 normal, 1 delivering, 2 delivering #DF */
+	bool reset_request;
+	bool stop_request;
+	uint32_t ex_esp;        /* ESP at the start of the faulting instruction */
+
+	/* memory and I/O */
+	struct mem *mem;
+};
+
+/* Guest instruction decoded into plain fields (see decode.h). */
+struct insn;
+
+/* Lifecycle */
+void cpu_init(struct cpu *cpu, struct mem *mem);
+void cpu_reset(struct cpu *cpu);     /* power-on state: F000:FFF0, real mode */
+
+/* Run: executes up to max instructions (or until something stops it). */
+enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max);
+/* One instruction (or one interrupt delivery); returns CPU_EXIT_NONE normally. */
+enum cpu_exit cpu_step(struct cpu *cpu);
+
+/* Exceptions: never return. error = -1 for exceptions without an error code. */
+_Noreturn void cpu_raise(struct cpu *cpu, int vector, int error);
+
+/* Delivery of an interrupt or exception (real-mode IVT or protected-mode IDT).
+ * soft: INT n / INT3 / INTO (privilege check against the gate DPL, v86 IOPL rules).
+ * return_eip: the EIP pushed. */
+void cpu_interrupt(struct cpu *cpu, int vector, int error, bool soft, uint32_t return_eip);
+
+/* Segment loads (seg.c) */
+void seg_load_real(struct cpu *cpu, int sreg, uint16_t sel);
+void seg_load(struct cpu *cpu, int sreg, uint16_t sel);   /* MOV/POP/LxS: all checks */
+bool cpu_protected(const struct cpu *cpu);
+bool cpu_v86(const struct cpu *cpu);
+
+/* Flags */
+void cpu_set_eflags(struct cpu *cpu, uint32_t value, uint32_t mask);
+uint32_t cpu_get_eflags(const struct cpu *cpu);
+
+/* Control registers (system.c) */
+void cpu_set_cr0(struct cpu *cpu, uint32_t v);
+void cpu_set_cr3(struct cpu *cpu, uint32_t v);
+void cpu_set_cr4(struct cpu *cpu, uint32_t v);
+
+/* CPUID leaves (system.c): family 6 model 13 stepping 6, a Pentium M class P6 */
+#define CPUID_SIGNATURE 0x000006d6u
+void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t out[4]);
+
+_Static_assert(__builtin_offsetof(struct cpu, r) == 0, "GPRs at offset 0");
+_Static_assert(__builtin_offsetof(struct cpu, eip) == 32, "EIP at 32");
+_Static_assert(__builtin_offsetof(struct cpu, eflags) == 36, "EFLAGS at 36");
+_Static_assert(__builtin_offsetof(struct cpu, seg) == 40, "segments at 40");
+_Static_assert(sizeof(struct seg) == 16, "struct seg is 16 bytes");
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * The interpreter's run loop: fetch and decode one instruction, dispatch it to
+ * its handler from the opcode table, deliver exceptions and interrupts.
+ *
+ * Exceptions unwind with longjmp to cpu_step, which restores EIP and ESP of the
+ * faulting instruction and delivers the exception, promoting to #DF and to a
+ * triple fault (a reset request) by the SDM's rules (Vol. 3 6.15, table 6-5).
+ */
+#include <string.h>
+
+#include "interp.h"
+
+static handler_fn *const handlers[OP_COUNT] = {
+#define OP(nm, map, opc, match, mnem, operands, fr, fw, fu, attr, feat, handler) [op_##nm] = h_##handler,
+#include "opcodes.def"
+#undef OP
+};
+
+void cpu_init(struct cpu *cpu, struct mem *mem)
+{
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->mem = mem;
+	cpu_reset(cpu);
+}
+
+static void seg_reset(struct seg *s, uint16_t sel, uint32_t base, uint32_t attr)
+{
+	s->sel = sel;
+	s->base = base;
+	s->limit = 0xffff;
+	s->attr = attr;
+	s->valid = 1;
+}
+
+void cpu_reset(struct cpu *cpu)
+{
+	struct mem *mem = cpu->mem;
+	int (*ack)(void *) = cpu->irq_ack;
+	void *ack_opaque = cpu->irq_opaque;
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->mem = mem;
+	cpu->irq_ack = ack;
+	cpu->irq_opaque = ack_opaque;
+	cpu->a20_mask = 0xffffffffu;
+	cpu->eflags = 0x2;
+	cpu->eip = 0xfff0;
+	cpu->cr0 = 0x60000010u;   /* CD NW ET (SDM Vol. 3 9.1.1, table 9-1) */
+	for (int i = 0; i < 6; i++)
+		seg_reset(&cpu->seg[i], 0, 0, SA_P | SA_S | 0x3);   /* present, RW data, accessed */
+	seg_reset(&cpu->seg[S_CS], 0xf000, 0xffff0000u, SA_P | SA_S | 0xb);
+	cpu->ldtr.limit = 0xffff;
+	cpu->ldtr.attr = SA_P | 0x2;
+	cpu->tr.limit = 0xffff;
+	cpu->tr.attr = SA_P | 0xb;
+	cpu->idtr.limit = 0xffff;
+	cpu->gdtr.limit = 0xffff;
+	cpu->r[R_EDX] = CPUID_SIGNATURE;   /* processor signature, as CPUID leaf 1 EAX */
+	cpu->dr[6] = 0xffff0ff0u;
+	cpu->dr[7] = 0x00000400u;
+	cpu->apic_base = 0xfee00900ull;
+}
+
+bool cpu_protected(const struct cpu *cpu)
+{
+	return cpu->cr0 & CPU_CR0_PE;
+}
+
+bool cpu_v86(const struct cpu *cpu)
+{
+	return cpu->eflags & F_VM;
+}
+
+_Noreturn void cpu_raise(struct cpu *cpu, int vector, int error)
+{
+	cpu->ex_vector = vector;
+	cpu->ex_error = error;
+	longjmp(*cpu->unwind, 1);
+}
+
+/* ---- instruction fetch through the decoder's callback ---- */
+struct fetch_ctx {
+	struct cpu *cpu;
+	uint32_t page_lin;     /* linear page cached in host, or 1 (none) */
+	const uint8_t *page;   /* host pointer for page_lin, NULL if not RAM */
+};
+
+static int fetch_byte(void *opaque, unsigned idx, uint8_t *byte)
+{
+	struct fetch_ctx *f = opaque;
+	struct cpu *cpu = f->cpu;
+	uint32_t off = cpu->eip + idx;   /* past the CS limit (0xffff in real mode): #GP */
+	if (off > cpu->seg[S_CS].limit || off < cpu->eip)
+		cpu_raise(cpu, EX_GP, 0);
+	uint32_t lin = cpu->seg[S_CS].base + off;
+	if ((lin & ~0xfffu) != f->page_lin) {
+		uint32_t pa = lin_to_phys(cpu, lin, ACC_EXEC);
+		f->page_lin = lin & ~0xfffu;
+		f->page = mem_ram_ptr(cpu->mem, pa & ~0xfffu);
+		if (!f->page) {
+			f->page_lin = 1;
+			*byte = (uint8_t)mem_read_phys(cpu->mem, pa, 1);
+			return 0;
+		}
+	}
+	*byte = f->page[lin & 0xfff];
+	return 0;
+}
+
+/* ---- exception delivery with #DF / triple-fault promotion ---- */
+static bool contributory(int v)
+{
+	return v == EX_DE || v == EX_TS || v == EX_NP || v == EX_SS || v == EX_GP;
+}
+
+/* Deliver vector (an exception raised while executing at cpu->eip). */
+static enum cpu_exit deliver_exception(struct cpu *cpu, int vector, int error)
+{
+	jmp_buf jb;
+	jmp_buf *outer = cpu->unwind;
+	volatile int vec = vector, err = error, depth = 0;
+
+	cpu->unwind = &jb;
+	if (setjmp(jb)) {
+		int second = cpu->ex_vector;
+		if (vec == EX_DF) {
+			cpu->unwind = outer;
+			cpu->reset_request = true;
+			return CPU_EXIT_TRIPLE_FAULT;
+		}
+		bool df = (contributory(vec) && contributory(second)) ||
+			  (vec == EX_PF && (contributory(second) || second == EX_PF));
+		if (df) {
+			vec = EX_DF;
+			err = 0;
+		} else {
+			vec = second;
+			err = cpu->ex_error;
+		}
+		depth++;
+		if (depth > 8) {      /* benign faults in a loop: give up like a triple fault */
+			cpu->unwind = outer;
+			cpu->reset_request = true;
+			return CPU_EXIT_TRIPLE_FAULT;
+		}
+	}
+	cpu_interrupt(cpu, vec, err, false, cpu->eip);
+	cpu->unwind = outer;
+	return CPU_EXIT_NONE;
+}
+
+static bool has_error_code(int v)
+{
+	return v == EX_DF || v == EX_TS || v == EX_NP || v == EX_SS || v == EX_GP ||
+	       v == EX_PF || v == EX_AC;
+}
+
+/* Executes one instruction, or delivers one interrupt.  Faults longjmp to the
+ * caller's cpu->unwind (cpu_run / cpu_step) with cpu->ex_esp holding ESP from
+ * the start of the instruction. */
+static enum cpu_exit step(struct cpu *cpu)
+{
+	struct insn in;
+	struct fetch_ctx fc = { cpu, 1, NULL };
+
+	cpu->ex_esp = cpu->r[R_ESP];
+	/* interrupts are accepted between instructions */
+	if (cpu->inhibit) {
+		cpu->inhibit = 0;
+	} else if (cpu->nmi_pending) {
+		cpu->nmi_pending = false;
+		cpu->halted = false;
+		cpu_interrupt(cpu, EX_NMI, -1, false, cpu->eip);
+		return CPU_EXIT_NONE;
+	} else if (cpu->irq_line && (cpu->eflags & F_IF) && cpu->irq_ack) {
+		int vec = cpu->irq_ack(cpu->irq_opaque);
+		cpu->halted = false;
+		if (vec >= 0) {
+			cpu_interrupt(cpu, vec, -1, false, cpu->eip);
+			return CPU_EXIT_NONE;
+		}
+	}
+	if (cpu->halted)
+		return CPU_EXIT_HLT;
+
+	uint32_t tf = cpu->eflags & F_TF;
+	enum decode_status st = decode(&in, cpu->seg[S_CS].attr & SA_DB, fetch_byte, &fc);
+	if (st == DEC_TOOLONG)
+		cpu_raise(cpu, EX_GP, 0);
+	if (st != DEC_OK)
+		cpu_raise(cpu, EX_UD, -1);
+
+	const struct opinfo *oi = &opinfo[in.op];
+	if (oi->attr & (A_PRIV | A_FPU | A_SIMD | A_PMONLY)) {
+		/* LLDT, LAR ... are not recognised outside protected mode: #UD before #GP */
+		if ((oi->attr & A_PMONLY) && (!cpu_protected(cpu) || cpu_v86(cpu)))
+			cpu_raise(cpu, EX_UD, -1);
+		if ((oi->attr & A_PRIV) && cpu->cpl != 0)
+			cpu_raise(cpu, EX_GP, 0);
+		if (oi->attr & A_FPU) {
+			bool wait = in.op == op_FWAIT;
+			if (!wait && (cpu->cr0 & (CPU_CR0_EM | CPU_CR0_TS)))
+				cpu_raise(cpu, EX_NM, -1);
+			if (wait && (cpu->cr0 & (CPU_CR0_MP | CPU_CR0_TS)) == (CPU_CR0_MP | CPU_CR0_TS))
+				cpu_raise(cpu, EX_NM, -1);
+		}
+	}
+	cpu->next_eip = cpu->eip + in.len;
+	if (!(cpu->seg[S_CS].attr & SA_DB))
+		cpu->next_eip &= 0xffff;
+	handlers[in.op](cpu, &in);
+	cpu->eip = cpu->next_eip;
+	cpu->icount++;
+	cpu->tsc++;
+
+	/* single-step trap after the instruction (SDM Vol. 3 17.3.1.4); software
+	 * interrupts clear TF on entry to their handler and do not trap */
+	bool soft_int = in.op == op_INT_Ib || in.op == op_INT3 || in.op == op_INTO || in.op == op_INT1;
+	if (tf && !cpu->inhibit && !soft_int) {
+		cpu->dr[6] |= 0x4000;
+		cpu_interrupt(cpu, EX_DB, -1, false, cpu->eip);
+	}
+	if (cpu->reset_request)
+		return CPU_EXIT_RESET;
+	if (cpu->stop_request)
+		return CPU_EXIT_STOP;
+	if (cpu->halted)
+		return CPU_EXIT_HLT;
+	return CPU_EXIT_NONE;
+}
+
+/* A fault unwound to the run loop: undo ESP, deliver the exception. */
+static enum cpu_exit fault(struct cpu *cpu)
+{
+	cpu->r[R_ESP] = cpu->ex_esp;
+	int v = cpu->ex_vector, e = cpu->ex_error;
+	if (!has_error_code(v))
+		e = -1;
+	else if (e < 0)
+		e = 0;
+	return deliver_exception(cpu, v, e);
+}
+
+enum cpu_exit cpu_step(struct cpu *cpu)
+{
+	enum cpu_exit ex = cpu_run(cpu, 1);
+	return ex == CPU_EXIT_COUNT ? CPU_EXIT_NONE : ex;
+}
+
+enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max)
+{
+	jmp_buf jb;
+	jmp_buf *outer = cpu->unwind;
+	volatile uint64_t n = 0;
+	enum cpu_exit ex;
+
+	cpu->unwind = &jb;
+	if (setjmp(jb)) {
+		/* the faulting instruction counts as one step */
+		n++;
+		ex = fault(cpu);
+		if (ex != CPU_EXIT_NONE)
+			goto out;
+	}
+	while (n < max) {
+		ex = step(cpu);
+		n++;
+		if (ex != CPU_EXIT_NONE)
+			goto out;
+	}
+	ex = CPU_EXIT_COUNT;
+out:
+	cpu->unwind = outer;
+	return ex;
+}
+
+/* Handlers for forms that only raise */
+void h_ud(struct cpu *cpu, const struct insn *in)
+{
+	(void)in;
+	cpu_raise(cpu, EX_UD, -1);
+}
+
+void h_noexec(struct cpu *cpu, const struct insn *in)
+{
+	(void)in;
+	cpu_raise(cpu, EX_UD, -1);
+}

@@ -1,0 +1,141 @@
+/*
+ * Internal interface of the interpreter: what instruction handlers use.
+ *
+ * Every handler has the signature  void h_NAME(struct cpu *cpu, const struct insn *in)
+ * and is named in the HANDLER column of cpu/opcodes.def.  On entry cpu->eip is the
+ * address of the instruction (its first prefix) and cpu->next_eip the address after
+ * it; a handler that branches writes cpu->next_eip.  A handler must do every access
+ * that can fault before it changes architectural state (registers, flags, segment
+ * registers), so that a fault leaves the instruction without effect; the run loop
+ * restores ESP on a fault.  Helpers that the translator will call live here too.
+ */
+#ifndef SHADE86_INTERP_H
+#define SHADE86_INTERP_H
+
+#include "cpu.h"
+#include "decode.h"
+#include "../mmu/mem.h"
+
+typedef void handler_fn(struct cpu *cpu, const struct insn *in);
+
+#define OP(nm, map, opc, match, mnem, operands, fr, fw, fu, attr, feat, handler) \
+	handler_fn h_##handler;
+#include "opcodes.def"
+#undef OP
+
+/* ---- access kinds ---- */
+enum {
+	ACC_READ = 0,
+	ACC_WRITE = 1,
+	ACC_EXEC = 2,
+	ACC_SUPER = 4,   /* implicit supervisor access (descriptor tables, TSS): ignores CPL */
+	ACC_NOFAULT = 8, /* probe only: return with failure instead of raising */
+};
+
+/* ---- registers ---- */
+static inline uint32_t size_mask(unsigned size)
+{
+	return size == 4 ? 0xffffffffu : size == 2 ? 0xffffu : 0xffu;
+}
+
+/* size 1 uses the AL CL DL BL AH CH DH BH numbering */
+static inline uint32_t reg_read(const struct cpu *cpu, unsigned r, unsigned size)
+{
+	if (size == 1)
+		return r < 4 ? cpu->r[r] & 0xff : (cpu->r[r - 4] >> 8) & 0xff;
+	return cpu->r[r] & size_mask(size);
+}
+
+static inline void reg_write(struct cpu *cpu, unsigned r, unsigned size, uint32_t v)
+{
+	if (size == 4)
+		cpu->r[r] = v;
+	else if (size == 2)
+		cpu->r[r] = (cpu->r[r] & 0xffff0000u) | (v & 0xffff);
+	else if (r < 4)
+		cpu->r[r] = (cpu->r[r] & 0xffffff00u) | (v & 0xff);
+	else
+		cpu->r[r - 4] = (cpu->r[r - 4] & 0xffff00ffu) | ((v & 0xff) << 8);
+}
+
+/* ---- memory: linear (paging) and segmented ---- */
+/* Translate a linear address (raises #PF).  acc: ACC_* bits. */
+uint32_t lin_to_phys(struct cpu *cpu, uint32_t lin, int acc);
+uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size, int acc);
+void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc);
+/* Check that a write of size bytes at lin would succeed (raises #PF otherwise). */
+void lin_probe_write(struct cpu *cpu, uint32_t lin, unsigned size, int acc);
+
+/* Segment checks: limit, type, presence; raises #GP(0) or #SS(0).  Returns linear. */
+uint32_t seg_check(struct cpu *cpu, int sreg, uint32_t off, unsigned size, int acc);
+uint32_t vread(struct cpu *cpu, int sreg, uint32_t off, unsigned size);
+void vwrite(struct cpu *cpu, int sreg, uint32_t off, unsigned size, uint32_t v);
+uint64_t vread64(struct cpu *cpu, int sreg, uint32_t off);
+
+/* ---- operands ---- */
+uint32_t ea_offset(const struct cpu *cpu, const struct insn *in);
+uint32_t rm_read(struct cpu *cpu, const struct insn *in, unsigned size);
+void rm_write(struct cpu *cpu, const struct insn *in, unsigned size, uint32_t v);
+
+/* ---- stack ---- */
+static inline bool stack32(const struct cpu *cpu)
+{
+	return cpu->seg[S_SS].attr & SA_DB;
+}
+void push(struct cpu *cpu, unsigned size, uint32_t v);
+uint32_t pop(struct cpu *cpu, unsigned size);
+/* read the stack at ESP + off (in the stack's address size) without popping */
+uint32_t stack_peek(struct cpu *cpu, uint32_t off, unsigned size);
+
+/* ---- flags (alu.c) ---- */
+bool cond_true(const struct cpu *cpu, unsigned cc);
+uint32_t alu_op(struct cpu *cpu, unsigned op, uint32_t a, uint32_t b, unsigned size);
+void set_flags_logic(struct cpu *cpu, uint32_t r, unsigned size);
+void set_szp(struct cpu *cpu, uint32_t r, unsigned size);
+static inline void set_flag(struct cpu *cpu, uint32_t f, bool on)
+{
+	cpu->eflags = on ? (cpu->eflags | f) : (cpu->eflags & ~f);
+}
+
+/* ---- control transfer (branch.c / protected-mode helpers) ---- */
+void branch_near(struct cpu *cpu, const struct insn *in, uint32_t target);
+void far_jump(struct cpu *cpu, uint16_t sel, uint32_t off, const struct insn *in);
+void far_call(struct cpu *cpu, uint16_t sel, uint32_t off, const struct insn *in);
+void far_return(struct cpu *cpu, unsigned osize, uint16_t extra);
+void do_iret(struct cpu *cpu, unsigned osize);
+void task_switch(struct cpu *cpu, uint16_t sel, int reason, uint32_t return_eip);
+enum { TS_JMP, TS_CALL, TS_IRET, TS_INT };
+
+/* ---- descriptors (seg.c) ---- */
+/* Read the 8-byte descriptor for a selector from the GDT/LDT.  Returns false if
+ * the selector is outside the table (the caller raises the right exception). */
+bool read_descriptor(struct cpu *cpu, uint16_t sel, uint32_t *lo, uint32_t *hi);
+void write_descriptor_hi(struct cpu *cpu, uint16_t sel, uint32_t hi);
+void seg_from_descriptor(struct seg *s, uint16_t sel, uint32_t lo, uint32_t hi);
+
+/* ---- I/O ---- */
+/* #GP(0) unless CPL <= IOPL (not in v86) or the TSS I/O bitmap allows the port */
+void io_check(struct cpu *cpu, uint16_t port, unsigned size);
+
+#define CPU_CR0_PE 0x00000001u
+#define CPU_CR0_MP 0x00000002u
+#define CPU_CR0_EM 0x00000004u
+#define CPU_CR0_TS 0x00000008u
+#define CPU_CR0_ET 0x00000010u
+#define CPU_CR0_NE 0x00000020u
+#define CPU_CR0_WP 0x00010000u
+#define CPU_CR0_AM 0x00040000u
+#define CPU_CR0_NW 0x20000000u
+#define CPU_CR0_CD 0x40000000u
+#define CPU_CR0_PG 0x80000000u
+#define CPU_CR4_VME 0x001u
+#define CPU_CR4_PVI 0x002u
+#define CPU_CR4_TSD 0x004u
+#define CPU_CR4_DE  0x008u
+#define CPU_CR4_PSE 0x010u
+#define CPU_CR4_PGE 0x080u
+#define CPU_CR4_PCE 0x100u
+#define CPU_CR4_OSFXSR 0x200u
+#define CPU_CR4_OSXMMEXCPT 0x400u
+
+#endif
