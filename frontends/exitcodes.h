@@ -1,0 +1,15 @@
+/* shade86's exit statuses.  Odd values come from the guest's exit port: (v<<1)|1. */
+#ifndef SHADE86_EXITCODES_H
+#define SHADE86_EXITCODES_H
+
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 2,          /* bad command line */
+	EXIT_LOAD = 4,           /* a file (ROM, image) could not be read or created */
+	EXIT_TRIPLE_FAULT = 6,
+	EXIT_INSN_LIMIT = 8,     /* --max-insns reached */
+	EXIT_HALTED = 10,        /* HLT with nothing that could wake the CPU */
+	EXIT_RESET = 12,         /* the guest asked for a reset */
+};
+
+#endif

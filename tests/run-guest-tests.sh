@@ -1,0 +1,35 @@
+#!/bin/sh
+# Runs every guest test program (tests/guest/*.asm, assembled to DIR/*.bin) on
+# the test machine.  A program passes when it ends by writing 0 to the exit port
+# (exit status 1) and, if tests/guest/NAME.expected exists, its console output
+# (port 0xE9) equals that file.  Ends with "N passed, N failed".
+SHADE86=${1:-./shade86}
+DIR=${2:-build/guest}
+pass=0
+fail=0
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+for bin in "$DIR"/*.bin; do
+	[ -e "$bin" ] || continue
+	name=$(basename "$bin" .bin)
+	timeout 120 "$SHADE86" -bios "$bin" --max-insns 200000000 > "$tmp" 2>&1
+	status=$?
+	ok=yes
+	[ $status = 1 ] || ok=no
+	exp="tests/guest/$name.expected"
+	if [ $ok = yes ] && [ -f "$exp" ] && ! cmp -s "$tmp" "$exp"; then
+		ok=no
+		echo "$name: output differs from $exp:"
+		diff "$exp" "$tmp" | head -20
+	fi
+	if [ $ok = yes ]; then
+		pass=$((pass + 1))
+		echo "pass  $name"
+	else
+		fail=$((fail + 1))
+		echo "FAIL  $name (exit status $status)"
+		tail -5 "$tmp"
+	fi
+done
+echo "guest programs: $pass passed, $fail failed"
+[ $fail = 0 ]
