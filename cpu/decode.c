@@ -25,6 +25,7 @@ static uint16_t cand_start[513];
 static uint16_t cand[OP_COUNT * 2 + 512 * 8];
 static uint8_t opc_modrm[512];     /* opcode has a ModRM byte */
 static uint8_t opc_mandatory[512]; /* opcode has rows selected by a mandatory prefix */
+static uint16_t opc_only[512];     /* the single unconstrained row of an opcode, or OP_COUNT */
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static bool is_modrm_code(const char *t)
@@ -99,8 +100,10 @@ static void build_tables(void)
 	for (unsigned k = 0; k < 512; k++)
 		cand_start[k + 1] = (uint16_t)(cand_start[k] + count[k]);
 	unsigned fill[512];
-	for (unsigned k = 0; k < 512; k++)
+	for (unsigned k = 0; k < 512; k++) {
 		fill[k] = cand_start[k];
+		opc_only[k] = OP_COUNT;
+	}
 	for (unsigned i = 0; i < OP_COUNT; i++) {
 		const struct opinfo *oi = &opinfo[i];
 		if (oi->attr & A_PREFIX)
@@ -115,6 +118,9 @@ static void build_tables(void)
 				opc_mandatory[k + j] = 1;
 		}
 	}
+	for (unsigned k = 0; k < 512; k++)
+		if (count[k] == 1 && !(opinfo[cand[cand_start[k]]].match & ~M_OPR8))
+			opc_only[k] = cand[cand_start[k]];
 }
 
 /* Does row i accept this encoding? pclass: the mandatory-prefix class M_P* in effect. */
@@ -148,15 +154,21 @@ struct fetcher {
 	void *ctx;
 	unsigned pos;
 	enum decode_status err;
+	const uint8_t *win;
+	unsigned winlen;
 };
 
-static int next_byte(struct fetcher *f, uint8_t *b)
+static inline int next_byte(struct fetcher *f, uint8_t *b)
 {
+	if (f->pos < f->winlen) {
+		*b = f->win[f->pos++];
+		return 0;
+	}
 	if (f->pos >= 15) {
 		f->err = DEC_TOOLONG;
 		return -1;
 	}
-	if (f->fn(f->ctx, f->pos, b)) {
+	if (!f->fn || f->fn(f->ctx, f->pos, b)) {
 		f->err = DEC_FETCH;
 		return -1;
 	}
@@ -284,8 +296,14 @@ static int decode_imm(struct fetcher *f, struct insn *in, enum imm_kind k, uint3
 
 enum decode_status decode(struct insn *in, bool code32, decode_fetch_fn fetch, void *ctx)
 {
+	return decode_win(in, code32, NULL, 0, fetch, ctx);
+}
+
+enum decode_status decode_win(struct insn *in, bool code32, const uint8_t *win, unsigned winlen,
+			      decode_fetch_fn fetch, void *ctx)
+{
 	pthread_once(&tables_once, build_tables);
-	struct fetcher f = { fetch, ctx, 0, DEC_OK };
+	struct fetcher f = { fetch, ctx, 0, DEC_OK, win, winlen < 15 ? winlen : 15 };
 	uint8_t b;
 	uint8_t last_rep = 0;
 
@@ -335,8 +353,8 @@ enum decode_status decode(struct insn *in, bool code32, decode_fetch_fn fetch, v
 		pclass = last_rep == 0xf3 ? M_PF3 : last_rep == 0xf2 ? M_PF2 :
 			 (in->pfx & PFX_66) ? M_P66 : M_PNP;
 	}
-	unsigned row = OP_COUNT;
-	for (unsigned c = cand_start[k]; c < cand_start[k + 1]; c++) {
+	unsigned row = opc_only[k];
+	for (unsigned c = cand_start[k]; row == OP_COUNT && c < cand_start[k + 1]; c++) {
 		if (row_matches(cand[c], in, pclass)) {
 			row = cand[c];
 			break;

@@ -66,6 +66,11 @@ typedef int (*decode_fetch_fn)(void *ctx, unsigned idx, uint8_t *byte);
  * (an A_UD row such as UD2), otherwise OP_COUNT. */
 enum decode_status decode(struct insn *in, bool code32, decode_fetch_fn fetch, void *ctx);
 
+/* The same with a window: bytes 0..winlen-1 are read from win directly and only
+ * later ones through fetch (the interpreter passes the rest of the code page). */
+enum decode_status decode_win(struct insn *in, bool code32, const uint8_t *win, unsigned winlen,
+			      decode_fetch_fn fetch, void *ctx);
+
 /* Decode from a buffer (tests, disassembly): bytes past len fail the fetch. */
 enum decode_status decode_buf(struct insn *in, bool code32, const uint8_t *buf, unsigned len);
 

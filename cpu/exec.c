@@ -95,7 +95,7 @@ static int fetch_byte(void *opaque, unsigned idx, uint8_t *byte)
 	if ((lin & ~0xfffu) != f->page_lin) {
 		uint32_t pa = lin_to_phys(cpu, lin, ACC_EXEC);
 		f->page_lin = lin & ~0xfffu;
-		f->page = mem_ram_ptr(cpu->mem, pa & ~0xfffu);
+		f->page = mem_read_ptr(cpu->mem, pa & ~0xfffu);
 		if (!f->page) {
 			f->page_lin = 1;
 			*byte = (uint8_t)mem_read_phys(cpu->mem, pa, 1);
@@ -182,8 +182,22 @@ static enum cpu_exit step(struct cpu *cpu)
 	if (cpu->halted)
 		return CPU_EXIT_HLT;
 
+	/* the bytes up to the end of the code page and the CS limit are read
+	 * directly; the decoder calls fetch_byte only beyond them */
+	const uint8_t *win = NULL;
+	unsigned winlen = 0;
+	const struct seg *cs = &cpu->seg[S_CS];
+	if (cpu->eip <= cs->limit) {
+		uint32_t lin = cs->base + cpu->eip;
+		win = mem_read_ptr(cpu->mem, lin_to_phys(cpu, lin, ACC_EXEC));
+		if (win) {
+			uint32_t to_limit = cs->limit - cpu->eip;
+			uint32_t to_page = 0xfff - (lin & 0xfff);
+			winlen = 1 + (to_limit < to_page ? to_limit : to_page);
+		}
+	}
 	uint32_t tf = cpu->eflags & F_TF;
-	enum decode_status st = decode(&in, cpu->seg[S_CS].attr & SA_DB, fetch_byte, &fc);
+	enum decode_status st = decode_win(&in, cs->attr & SA_DB, win, winlen, fetch_byte, &fc);
 	if (st == DEC_TOOLONG)
 		cpu_raise(cpu, EX_GP, 0);
 	if (st != DEC_OK)

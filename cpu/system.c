@@ -111,6 +111,9 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t out[4])
 			const char *b = brand + 16 * (leaf - 0x80000002u);
 			for (int i = 0; i < 4; i++)
 				out[i] = str4(b + 4 * i);
+		} else if (leaf > 0x80000004u) {
+			/* above the highest extended leaf: the highest basic leaf (SDM "CPUID") */
+			cpu_cpuid(cpu, 2, out);
 		}
 		return;
 	}

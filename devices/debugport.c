@@ -7,9 +7,12 @@ static void debugcon_write(void *opaque, uint32_t port, uint32_t v, unsigned siz
 {
 	struct debugcon *d = opaque;
 	(void)port;
-	for (unsigned i = 0; i < size; i++)
-		fputc((int)((v >> (8 * i)) & 0xff), d->out);
-	fflush(d->out);
+	for (unsigned i = 0; i < size; i++) {
+		int c = (int)((v >> (8 * i)) & 0xff);
+		fputc(c, d->out);
+		if (c == '\n')
+			fflush(d->out);   /* line-buffered; shade86 flushes the rest at exit */
+	}
 }
 
 static uint32_t debugcon_read(void *opaque, uint32_t port, unsigned size)

@@ -64,6 +64,16 @@ static inline uint8_t *mem_ram_ptr(struct mem *mem, uint32_t pa)
 	return NULL;
 }
 
+/* Host pointer for reading the page at pa (RAM or ROM), or NULL (MMIO, unassigned). */
+static inline const uint8_t *mem_read_ptr(struct mem *mem, uint32_t pa)
+{
+	unsigned ri = mem->page_region[pa >> 12];
+	if (!ri)
+		return pa < mem->ram_size ? mem->ram + pa : NULL;
+	const struct region *r = &mem->regions[ri - 1];
+	return r->kind == REGION_ROM ? r->rom + (pa - r->base) : NULL;
+}
+
 /* Physical accesses of 1, 2 or 4 bytes (within one page). */
 uint32_t mem_read_phys(struct mem *mem, uint32_t pa, unsigned size);
 void mem_write_phys(struct mem *mem, uint32_t pa, uint32_t value, unsigned size);

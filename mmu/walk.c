@@ -43,6 +43,12 @@ uint32_t lin_to_phys(struct cpu *cpu, uint32_t lin, int acc)
 	if ((pde & PTE_PS) && (cpu->cr4 & CPU_CR4_PSE)) {
 		perm = pde;
 		err |= 1;
+		/* bits 21:13 are reserved with a 32-bit physical address (Vol. 3
+		 * table 4-4): #PF with RSVD (error code bit 3), Vol. 3 4.7 */
+		if (pde & 0x003fe000u) {
+			err |= 8;
+			goto fault;
+		}
 		if (user && !(perm & PTE_US))
 			goto fault;
 		if (write && !(perm & PTE_RW) && (user || (cpu->cr0 & CPU_CR0_WP)))
