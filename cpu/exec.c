@@ -242,11 +242,16 @@ static enum cpu_exit step(struct cpu *cpu)
 	return CPU_EXIT_NONE;
 }
 
-/* A fault unwound to the run loop: undo ESP, deliver the exception. */
+/* A fault unwound to the run loop: undo ESP, deliver the exception.  The
+ * EFLAGS image pushed for a fault has RF set, so that IRET back to the
+ * instruction does not hit an instruction breakpoint again (SDM Vol. 3 17.3.1.1);
+ * the handler itself runs with RF clear. */
 static enum cpu_exit fault(struct cpu *cpu)
 {
 	cpu->r[R_ESP] = cpu->ex_esp;
 	int v = cpu->ex_vector, e = cpu->ex_error;
+	if (v != EX_DB && v != EX_BP && v != EX_OF && v != EX_NMI && v != EX_DF && cpu_protected(cpu))
+		cpu->eflags |= F_RF;
 	if (!has_error_code(v))
 		e = -1;
 	else if (e < 0)
