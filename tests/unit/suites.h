@@ -1,0 +1,20 @@
+/* The unit-test suites, one per file; main.c runs them all. */
+#ifndef SHADE86_UNIT_SUITES_H
+#define SHADE86_UNIT_SUITES_H
+
+#include <check.h>
+
+Suite *alu_suite(void);
+Suite *shift_suite(void);
+Suite *muldiv_suite(void);
+Suite *bcd_suite(void);
+Suite *bitops_suite(void);
+Suite *data_suite(void);
+Suite *string_suite(void);
+Suite *branch_suite(void);
+Suite *system_suite(void);
+Suite *decoder_suite(void);
+Suite *paging_suite(void);
+Suite *interrupts_suite(void);
+
+#endif
