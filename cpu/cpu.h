@@ -89,6 +89,7 @@ struct cpu {
 	bool halted;
 	bool irq_line;          /* INTR input, driven by the interrupt controller */
 	bool nmi_pending;
+	bool nmi_blocked;       /* an NMI handler runs: further NMIs wait for IRET (SDM Vol. 3 6.7.1) */
 	uint8_t inhibit;        /* 1: interrupts and #DB inhibited for one instruction (MOV SS, STI) */
 	int (*irq_ack)(void *opaque);   /* returns the vector of the pending INTR */
 	void *irq_opaque;

@@ -166,8 +166,9 @@ static enum cpu_exit step(struct cpu *cpu)
 	/* interrupts are accepted between instructions */
 	if (cpu->inhibit) {
 		cpu->inhibit = 0;
-	} else if (cpu->nmi_pending) {
+	} else if (cpu->nmi_pending && !cpu->nmi_blocked) {
 		cpu->nmi_pending = false;
+		cpu->nmi_blocked = true;
 		cpu->halted = false;
 		cpu_interrupt(cpu, EX_NMI, -1, false, cpu->eip);
 		return CPU_EXIT_NONE;

@@ -287,6 +287,8 @@ void do_iret(struct cpu *cpu, unsigned osize)
 {
 	uint32_t emask = osize == 4 ? 0xffffffffu : 0xffffu;
 
+	cpu->nmi_blocked = false;   /* IRET ends NMI blocking, even if it then faults */
+
 	if (!cpu_protected(cpu)) {
 		/* REAL-ADDRESS-MODE */
 		uint32_t eip = stack_peek(cpu, 0, osize);

@@ -125,6 +125,24 @@ START_TEST(nmi_ignores_if)
 }
 END_TEST
 
+START_TEST(nmi_blocked_until_iret)
+{
+	/* the NMI handler stub at STUB_BASE + 2 is a HLT; put IRET after it */
+	static const uint8_t nop[] = { 0x90, 0x90 };
+	h_code(nop, sizeof nop);
+	h_poke(STUB_BASE + 2, 1, 0xcf);   /* iret */
+	CPU->eflags = 0x2;
+	CPU->nmi_pending = true;
+	h_step();
+	EQ(h_vector(), EX_NMI);
+	CPU->nmi_pending = true;           /* a second NMI while the handler runs */
+	h_step();                          /* executes the IRET: not interrupted */
+	EQ(EIP, CODE_ADDR);
+	h_step();                          /* after IRET the second NMI is taken */
+	EQ(h_vector(), EX_NMI);
+}
+END_TEST
+
 START_TEST(single_step_trap)
 {
 	static const uint8_t code[] = { 0x40, 0x90 };   /* inc ax; nop */
@@ -184,6 +202,7 @@ Suite *interrupts_suite(void)
 	tcase_add_test(tc, mov_ss_shadow);
 	tcase_add_test(tc, hlt_wakes_on_irq);
 	tcase_add_test(tc, nmi_ignores_if);
+	tcase_add_test(tc, nmi_blocked_until_iret);
 	tcase_add_test(tc, single_step_trap);
 	tcase_add_test(tc, a20_input);
 	tcase_add_test(tc, offset_wrap_16bit);
