@@ -106,7 +106,7 @@ endif
 
 $(B)/native-loop: tests/bench/native-loop.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O2 -o $@ $<
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -o $@ $<
 
 bench: all $(B)/roms/bench.bin $(B)/native-loop
 	sh tests/bench.sh ./shade86 $(B)
