@@ -28,10 +28,11 @@ void h_jmp_Ev(struct cpu *cpu, const struct insn *in)
 	branch_near(cpu, in, rm_read(cpu, in, in->osize));
 }
 
-void h_call_Jz(struct cpu *cpu, const struct insn *in)
+/* CALL near: the target is checked before the return address is pushed, so a
+ * #GP leaves the stack untouched (SDM "CALL") */
+static void call_near(struct cpu *cpu, const struct insn *in, uint32_t target)
 {
 	uint32_t ret = cpu->next_eip;
-	uint32_t target = ret + in->imm;
 	if (in->osize == 2)
 		target &= 0xffff;
 	if (target > cpu->seg[S_CS].limit)
@@ -40,16 +41,14 @@ void h_call_Jz(struct cpu *cpu, const struct insn *in)
 	cpu->next_eip = target;
 }
 
+void h_call_Jz(struct cpu *cpu, const struct insn *in)
+{
+	call_near(cpu, in, cpu->next_eip + in->imm);
+}
+
 void h_call_Ev(struct cpu *cpu, const struct insn *in)
 {
-	uint32_t ret = cpu->next_eip;
-	uint32_t target = rm_read(cpu, in, in->osize);
-	if (in->osize == 2)
-		target &= 0xffff;
-	if (target > cpu->seg[S_CS].limit)
-		cpu_raise(cpu, EX_GP, 0);
-	push(cpu, in->osize, ret);
-	cpu->next_eip = target;
+	call_near(cpu, in, rm_read(cpu, in, in->osize));
 }
 
 void h_ret_near(struct cpu *cpu, const struct insn *in)

@@ -258,6 +258,24 @@ static void iret_flags(struct cpu *cpu, uint32_t v, unsigned osize, int cpl)
 	pm_write_eflags(cpu, v, mask);
 }
 
+/* The return code segment of IRET and RETF to protected mode (SDM Vol. 2
+ * "IRET" PROTECTED-MODE-RETURN, "RET" far return): not null, a code segment,
+ * RPL >= CPL, DPL == RPL (non-conforming) or <= RPL (conforming), present. */
+static void check_return_cs(struct cpu *cpu, uint16_t cs, uint32_t *lo, uint32_t *hi)
+{
+	int rpl = cs & 3;
+	uint16_t cerr = cs & 0xfffc;
+	if (cerr == 0)
+		cpu_raise(cpu, EX_GP, 0);
+	pm_fetch_desc(cpu, cs, lo, hi, EX_GP, 0);
+	if (!desc_code(*hi) || rpl < cpu->cpl)
+		cpu_raise(cpu, EX_GP, cerr);
+	if (desc_conforming(*hi) ? DESC_DPL(*hi) > rpl : DESC_DPL(*hi) != rpl)
+		cpu_raise(cpu, EX_GP, cerr);
+	if (!DESC_P(*hi))
+		cpu_raise(cpu, EX_NP, cerr);
+}
+
 /* RETURN-TO-VIRTUAL-8086-MODE: a 32-bit IRET at CPL 0 with VM set in the
  * popped EFLAGS; the frame holds EIP CS EFLAGS ESP SS ES DS FS GS. */
 static void iret_to_v86(struct cpu *cpu, uint32_t eip, uint16_t cs, uint32_t flags)
@@ -336,17 +354,8 @@ void do_iret(struct cpu *cpu, unsigned osize)
 
 	/* PROTECTED-MODE-RETURN: checks on the return code segment */
 	uint32_t clo, chi;
-	uint16_t cerr = cs & 0xfffc;
 	int rpl = cs & 3;
-	if (cerr == 0)
-		cpu_raise(cpu, EX_GP, 0);
-	pm_fetch_desc(cpu, cs, &clo, &chi, EX_GP, 0);
-	if (!desc_code(chi) || rpl < cpl)
-		cpu_raise(cpu, EX_GP, cerr);
-	if (desc_conforming(chi) ? DESC_DPL(chi) > rpl : DESC_DPL(chi) != rpl)
-		cpu_raise(cpu, EX_GP, cerr);
-	if (!DESC_P(chi))
-		cpu_raise(cpu, EX_NP, cerr);
+	check_return_cs(cpu, cs, &clo, &chi);
 	uint32_t climit = desc_limit(clo, chi);
 
 	if (rpl == cpl) {
@@ -629,17 +638,8 @@ void far_return(struct cpu *cpu, unsigned osize, uint16_t extra)
 		return;
 	}
 	int cpl = cpu->cpl, rpl = cs & 3;
-	uint16_t cerr = cs & 0xfffc;
 	uint32_t clo, chi;
-	if (cerr == 0)
-		cpu_raise(cpu, EX_GP, 0);
-	pm_fetch_desc(cpu, cs, &clo, &chi, EX_GP, 0);
-	if (!desc_code(chi) || rpl < cpl)
-		cpu_raise(cpu, EX_GP, cerr);
-	if (desc_conforming(chi) ? DESC_DPL(chi) > rpl : DESC_DPL(chi) != rpl)
-		cpu_raise(cpu, EX_GP, cerr);
-	if (!DESC_P(chi))
-		cpu_raise(cpu, EX_NP, cerr);
+	check_return_cs(cpu, cs, &clo, &chi);
 	uint32_t climit = desc_limit(clo, chi);
 
 	if (rpl == cpl) {
