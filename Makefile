@@ -95,6 +95,8 @@ check: all
 	./shade86 > $(B)/demo.out && cmp $(B)/demo.out tests/demo.expected && echo "demo: ok"
 	@echo "== guest programs"
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest
+	@echo "== guest programs, every shadow MMU hit checked against a page walk"
+	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --check-mmu
 	@echo "== sst286 vectors"
 	tests/run-sst $(SST_DIR)
 ifeq ($(HAVE_CHECK),yes)

@@ -4,67 +4,117 @@
  */
 #include "interp.h"
 
-static inline uint32_t phys_read(struct cpu *cpu, uint32_t pa, unsigned size)
+/* ---- linear accesses through the shadow page tables (mmu/shadow.h) ----
+ * Fast path: one table load gives the host address.  A miss calls
+ * shadow_fill, which walks the guest page tables (raising #PF), installs the
+ * entry and returns the host pointer, or NULL for accesses that must go
+ * through the physical dispatch (MMIO, unassigned, writes to ROM or to pages
+ * holding page tables or translated code). */
+
+static inline unsigned access_class(const struct cpu *cpu, int acc)
 {
-	uint8_t *p = mem_ram_ptr(cpu->mem, pa);
-	if (p && ((pa & 0xfff) + size <= 0x1000) && mem_ram_ptr(cpu->mem, pa + size - 1)) {
-		if (size == 1)
-			return *p;
-		if (size == 2)
-			return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-		return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-	}
-	return mem_read_phys(cpu->mem, pa, size);
+	bool user = cpu->cpl == 3 && !(acc & ACC_SUPER);
+	return SHADOW_CLASS(user, acc & ACC_WRITE);
 }
 
-static inline void phys_write(struct cpu *cpu, uint32_t pa, unsigned size, uint32_t v)
+/* Host pointer for the byte at lin, or NULL with *pa set for the slow path. */
+static inline uint8_t *translate(struct cpu *cpu, uint32_t lin, int acc, uint32_t *pa)
 {
-	uint8_t *p = mem_ram_ptr(cpu->mem, pa);
-	if (p && ((pa & 0xfff) + size <= 0x1000) && mem_ram_ptr(cpu->mem, pa + size - 1)) {
-		for (unsigned i = 0; i < size; i++)
-			p[i] = (uint8_t)(v >> (8 * i));
-		return;
+	intptr_t a = cpu->stab[(size_t)(lin >> 12) * SC_COUNT + access_class(cpu, acc)];
+	if (a) {
+		uint8_t *p = (uint8_t *)((uintptr_t)lin + (uintptr_t)a);
+		if (__builtin_expect(cpu->shadow.check, 0))
+			shadow_check_hit(cpu, lin, acc, p);
+		return p;
 	}
-	mem_write_phys(cpu->mem, pa, v, size);
+	return shadow_fill(cpu, lin, acc, pa);
+}
+
+static inline uint32_t load(const uint8_t *p, unsigned size)
+{
+	if (size == 1)
+		return *p;
+	if (size == 2)
+		return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void store(uint8_t *p, unsigned size, uint32_t v)
+{
+	for (unsigned i = 0; i < size; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size, int acc)
 {
-	if ((lin & 0xfff) + size <= 0x1000)
-		return phys_read(cpu, lin_to_phys(cpu, lin, acc), size);
-	/* crosses a page: byte by byte, each translated (both pages checked first) */
-	uint32_t pa0 = lin_to_phys(cpu, lin, acc);
-	uint32_t pa1 = lin_to_phys(cpu, lin + size - 1, acc);
+	uint32_t pa;
+	if ((lin & 0xfff) + size <= 0x1000) {
+		const uint8_t *p = translate(cpu, lin, acc, &pa);
+		return p ? load(p, size) : mem_read_phys(cpu->mem, pa, size);
+	}
+	/* crosses a page: both pages are translated (and may fault) before any byte is read */
+	uint32_t lin1 = (lin | 0xfff) + 1, pa0, pa1;
+	const uint8_t *p0 = translate(cpu, lin, acc, &pa0);
+	const uint8_t *p1 = translate(cpu, lin1, acc, &pa1);
 	uint32_t v = 0;
 	for (unsigned i = 0; i < size; i++) {
 		uint32_t l = lin + i;
-		uint32_t pa = ((l & ~0xfffu) == (lin & ~0xfffu)) ? pa0 + i : (pa1 & ~0xfffu) + (l & 0xfff);
-		v |= phys_read(cpu, pa, 1) << (8 * i);
+		uint32_t b;
+		if (l < lin1)
+			b = p0 ? p0[i] : mem_read_phys(cpu->mem, pa0 + i, 1);
+		else
+			b = p1 ? p1[l - lin1] : mem_read_phys(cpu->mem, pa1 + (l - lin1), 1);
+		v |= b << (8 * i);
 	}
 	return v;
 }
 
 void lin_probe_write(struct cpu *cpu, uint32_t lin, unsigned size, int acc)
 {
-	lin_to_phys(cpu, lin, acc | ACC_WRITE);
+	uint32_t pa;
+	translate(cpu, lin, acc | ACC_WRITE, &pa);
 	if ((lin & 0xfff) + size > 0x1000)
-		lin_to_phys(cpu, lin + size - 1, acc | ACC_WRITE);
+		translate(cpu, lin + size - 1, acc | ACC_WRITE, &pa);
 }
 
 void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc)
 {
+	uint32_t pa;
 	acc |= ACC_WRITE;
 	if ((lin & 0xfff) + size <= 0x1000) {
-		phys_write(cpu, lin_to_phys(cpu, lin, acc), size, v);
+		uint8_t *p = translate(cpu, lin, acc, &pa);
+		if (p)
+			store(p, size, v);
+		else
+			mem_write_phys(cpu->mem, pa, v, size);
 		return;
 	}
-	uint32_t pa0 = lin_to_phys(cpu, lin, acc);
-	uint32_t pa1 = lin_to_phys(cpu, lin + size - 1, acc);
+	uint32_t lin1 = (lin | 0xfff) + 1, pa0, pa1;
+	uint8_t *p0 = translate(cpu, lin, acc, &pa0);
+	uint8_t *p1 = translate(cpu, lin1, acc, &pa1);
 	for (unsigned i = 0; i < size; i++) {
 		uint32_t l = lin + i;
-		uint32_t pa = ((l & ~0xfffu) == (lin & ~0xfffu)) ? pa0 + i : (pa1 & ~0xfffu) + (l & 0xfff);
-		phys_write(cpu, pa, 1, (v >> (8 * i)) & 0xff);
+		uint32_t b = (v >> (8 * i)) & 0xff;
+		if (l < lin1) {
+			if (p0)
+				p0[i] = (uint8_t)b;
+			else
+				mem_write_phys(cpu->mem, pa0 + i, b, 1);
+		} else {
+			if (p1)
+				p1[l - lin1] = (uint8_t)b;
+			else
+				mem_write_phys(cpu->mem, pa1 + (l - lin1), b, 1);
+		}
 	}
+}
+
+/* Host pointer for reading code at lin (a shadow read entry), or NULL when the
+ * code is not in RAM/ROM; raises #PF like any fetch. */
+const uint8_t *lin_fetch_ptr(struct cpu *cpu, uint32_t lin)
+{
+	uint32_t pa;
+	return translate(cpu, lin, ACC_EXEC, &pa);
 }
 
 static _Noreturn void seg_fault(struct cpu *cpu, int sreg)

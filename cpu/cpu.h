@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "opcode.h"
+#include "../mmu/shadow.h"
 
 struct mem;
 
@@ -75,6 +76,7 @@ struct cpu {
 	uint32_t a20_mask;      /* 0xffffffff, or 0xffefffff with the A20 gate closed */
 	int cpl;
 	uint32_t next_eip;      /* set by the dispatcher before a handler; branches write it */
+	intptr_t *stab;         /* current shadow table: see mmu/shadow.h */
 
 	/* ---- system state ---- */
 	struct seg ldtr, tr;
@@ -105,14 +107,18 @@ struct cpu {
 
 	/* memory and I/O */
 	struct mem *mem;
+	struct shadow shadow;   /* shadow page tables (mmu/shadow.c) */
 };
 
 /* Guest instruction decoded into plain fields (see decode.h). */
 struct insn;
 
-/* Lifecycle */
-void cpu_init(struct cpu *cpu, struct mem *mem);
+/* Lifecycle.  cpu_init returns -1 if the shadow page tables cannot be set up. */
+int cpu_init(struct cpu *cpu, struct mem *mem);
+void cpu_free(struct cpu *cpu);
 void cpu_reset(struct cpu *cpu);     /* power-on state: F000:FFF0, real mode */
+/* The A20 gate input: false forces physical address bit 20 to 0. */
+void cpu_set_a20(struct cpu *cpu, bool enabled);
 
 /* Run: executes up to max instructions (or until something stops it). */
 enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max);

@@ -16,11 +16,28 @@ static handler_fn *const handlers[OP_COUNT] = {
 #undef OP
 };
 
-void cpu_init(struct cpu *cpu, struct mem *mem)
+int cpu_init(struct cpu *cpu, struct mem *mem)
 {
 	memset(cpu, 0, sizeof(*cpu));
 	cpu->mem = mem;
+	if (shadow_init(&cpu->shadow, mem))
+		return -1;
 	cpu_reset(cpu);
+	return 0;
+}
+
+void cpu_free(struct cpu *cpu)
+{
+	shadow_free(&cpu->shadow);
+}
+
+void cpu_set_a20(struct cpu *cpu, bool enabled)
+{
+	uint32_t m = enabled ? 0xffffffffu : 0xffefffffu;
+	if (m != cpu->a20_mask) {
+		cpu->a20_mask = m;
+		shadow_flush_all(&cpu->shadow);
+	}
 }
 
 static void seg_reset(struct seg *s, uint16_t sel, uint32_t base, uint32_t attr)
@@ -34,13 +51,16 @@ static void seg_reset(struct seg *s, uint16_t sel, uint32_t base, uint32_t attr)
 
 void cpu_reset(struct cpu *cpu)
 {
+	/* a reset keeps the wiring (memory, interrupt controller, shadow tables) */
 	struct mem *mem = cpu->mem;
 	int (*ack)(void *) = cpu->irq_ack;
 	void *ack_opaque = cpu->irq_opaque;
+	struct shadow shadow = cpu->shadow;
 	memset(cpu, 0, sizeof(*cpu));
 	cpu->mem = mem;
 	cpu->irq_ack = ack;
 	cpu->irq_opaque = ack_opaque;
+	cpu->shadow = shadow;
 	cpu->a20_mask = 0xffffffffu;
 	cpu->eflags = 0x2;
 	cpu->eip = 0xfff0;
@@ -58,6 +78,9 @@ void cpu_reset(struct cpu *cpu)
 	cpu->dr[6] = 0xffff0ff0u;
 	cpu->dr[7] = 0x00000400u;
 	cpu->apic_base = 0xfee00900ull;
+	shadow_flush_all(&cpu->shadow);
+	cpu->shadow.cur = NULL;
+	shadow_switch(cpu);
 }
 
 bool cpu_protected(const struct cpu *cpu)
@@ -190,7 +213,7 @@ static enum cpu_exit step(struct cpu *cpu)
 	const struct seg *cs = &cpu->seg[S_CS];
 	if (cpu->eip <= cs->limit) {
 		uint32_t lin = cs->base + cpu->eip;
-		win = mem_read_ptr(cpu->mem, lin_to_phys(cpu, lin, ACC_EXEC));
+		win = lin_fetch_ptr(cpu, lin);
 		if (win) {
 			uint32_t to_limit = cs->limit - cpu->eip;
 			uint32_t to_page = 0xfff - (lin & 0xfff);

@@ -63,6 +63,8 @@ static inline void reg_write(struct cpu *cpu, unsigned r, unsigned size, uint32_
 uint32_t lin_to_phys(struct cpu *cpu, uint32_t lin, int acc);
 uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size, int acc);
 void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc);
+/* Host pointer for code bytes at lin (to the end of its page), or NULL. */
+const uint8_t *lin_fetch_ptr(struct cpu *cpu, uint32_t lin);
 /* Check that a write of size bytes at lin would succeed (raises #PF otherwise). */
 void lin_probe_write(struct cpu *cpu, uint32_t lin, unsigned size, int acc);
 

@@ -10,19 +10,24 @@
 		      CPU_CR0_WP | CPU_CR0_AM | CPU_CR0_NW | CPU_CR0_CD | CPU_CR0_PG)
 #define CR4_WRITABLE (CPU_CR4_TSD | CPU_CR4_PSE | CPU_CR4_PGE | CPU_CR4_PCE)
 
+/* Every change of CR0, CR3 or CR4 selects the shadow context for the new
+ * paging state (a cached one if the address space was seen before). */
 void cpu_set_cr0(struct cpu *cpu, uint32_t v)
 {
 	cpu->cr0 = (v & CR0_WRITABLE) | CPU_CR0_ET;   /* ET is hardwired to 1 on a P6 */
+	shadow_switch(cpu);
 }
 
 void cpu_set_cr3(struct cpu *cpu, uint32_t v)
 {
 	cpu->cr3 = v & 0xfffff018u;   /* PDBR, PCD, PWT */
+	shadow_switch(cpu);
 }
 
 void cpu_set_cr4(struct cpu *cpu, uint32_t v)
 {
 	cpu->cr4 = v & CR4_WRITABLE;
+	shadow_switch(cpu);
 }
 
 void h_mov_RdCd(struct cpu *cpu, const struct insn *in)
@@ -330,10 +335,12 @@ void h_out_DX(struct cpu *cpu, const struct insn *in)
 }
 
 /* ---- caches and TLB: nothing is cached yet ---- */
+/* INVLPG: the shadow tables are coherent by tracing, so this only has to drop
+ * the page from the current context, as a TLB would */
 void h_invlpg(struct cpu *cpu, const struct insn *in)
 {
-	(void)cpu;
-	(void)in;   /* the plain walker keeps no TLB; the shadow MMU hooks in here */
+	uint32_t off = ea_offset(cpu, in);
+	shadow_invlpg(&cpu->shadow, cpu->seg[in->seg].base + off);
 }
 
 void h_invd(struct cpu *cpu, const struct insn *in)

@@ -24,7 +24,12 @@ int testmachine_init(struct testmachine *tm, uint32_t ram_size, const uint8_t *r
 	}
 	memset(tm->rom, 0xff, tm->rom_size - rom_len);
 	memcpy(tm->rom + tm->rom_size - rom_len, rom, rom_len);
-	cpu_init(&tm->cpu, &tm->mem);
+	if (cpu_init(&tm->cpu, &tm->mem)) {
+		snprintf(tm->error, sizeof(tm->error), "cannot reserve memory for the shadow page tables");
+		mem_free(&tm->mem);
+		free(tm->rom);
+		return -1;
+	}
 	if (mem_map_rom(&tm->mem, 0x100000 - tm->rom_size, tm->rom, tm->rom_size, "rom (low)") ||
 	    mem_map_rom(&tm->mem, (uint32_t)(0x100000000ull - tm->rom_size), tm->rom, tm->rom_size, "rom (high)") ||
 	    postport_init(&tm->post80, &tm->mem, 0x80, postlog) ||
@@ -46,6 +51,7 @@ fail:
 
 void testmachine_free(struct testmachine *tm)
 {
+	cpu_free(&tm->cpu);
 	mem_free(&tm->mem);
 	free(tm->rom);
 	tm->rom = NULL;

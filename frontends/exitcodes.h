@@ -10,6 +10,7 @@ enum {
 	EXIT_INSN_LIMIT = 8,     /* --max-insns reached */
 	EXIT_HALTED = 10,        /* HLT with nothing that could wake the CPU */
 	EXIT_RESET = 12,         /* the guest asked for a reset */
+	EXIT_MMU_CHECK = 14,     /* --check-mmu found a shadow entry that disagrees with the walk */
 };
 
 #endif

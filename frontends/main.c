@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"  -machine test         the machine (only 'test' so far)\n"
 		"  --post-log FILE       log every POST code written to ports 0x80 and 0x190\n"
 		"  --max-insns N         stop after N guest instructions\n"
+		"  --check-mmu           check every shadow page table hit against a fresh page\n"
+		"                        walk; stop with a report at the first mismatch\n"
 		"  -v                    print a status line (instructions, MIPS) at exit\n"
 		"  -h, --help            this text\n"
 		"  --version             version\n"
@@ -40,8 +42,10 @@ static void usage(FILE *f)
 		"Exit status: 0 when the guest powers off (\"Shutdown\" to port 0x8900);\n"
 		"(v<<1)|1 when the guest writes v to port 0xF4; %d guest halted\n"
 		"with no way to wake up; %d bad command line; %d a file could not be loaded;\n"
-		"%d triple fault; %d instruction limit reached; %d machine reset requested.\n",
-		EXIT_HALTED, EXIT_USAGE, EXIT_LOAD, EXIT_TRIPLE_FAULT, EXIT_INSN_LIMIT, EXIT_RESET);
+		"%d triple fault; %d instruction limit reached; %d machine reset requested;\n"
+		"%d --check-mmu found a mismatch.\n",
+		EXIT_HALTED, EXIT_USAGE, EXIT_LOAD, EXIT_TRIPLE_FAULT, EXIT_INSN_LIMIT, EXIT_RESET,
+		EXIT_MMU_CHECK);
 }
 
 static int die_usage(const char *msg, const char *arg)
@@ -120,7 +124,7 @@ int main(int argc, char **argv)
 	const char *bios = NULL, *postlog_path = NULL;
 	uint32_t ram = 32u << 20;
 	uint64_t max_insns = UINT64_MAX;
-	bool verbose = false;
+	bool verbose = false, check_mmu = false;
 	struct tm_console_spec cons[TM_MAX_CONSOLES] = { { 0xe9, stdout } };
 	unsigned ncons = 1;
 	FILE *opened[TM_MAX_CONSOLES] = { 0 };
@@ -136,6 +140,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "-v")) {
 			verbose = true;
+		} else if (!strcmp(a, "--check-mmu")) {
+			check_mmu = true;
 		} else if (!strcmp(a, "-bios")) {
 			if (!v)
 				return die_usage("-bios needs a file name", NULL);
@@ -227,6 +233,7 @@ int main(int argc, char **argv)
 		return EXIT_LOAD;
 	}
 	free(rom);
+	tm.cpu.shadow.check = check_mmu;
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -245,6 +252,11 @@ int main(int argc, char **argv)
 		left -= tm.cpu.icount - before < left ? tm.cpu.icount - before : left;
 		if (ex == CPU_EXIT_COUNT)
 			continue;
+		if (ex == CPU_EXIT_STOP && tm.cpu.shadow.check_failed) {
+			fprintf(stderr, "shade86: --check-mmu: %s\n", tm.cpu.shadow.check_report);
+			status = EXIT_MMU_CHECK;
+			break;
+		}
 		if (ex == CPU_EXIT_STOP && tm.exit.written) {
 			status = tm.exit.status;
 			break;
@@ -277,8 +289,13 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (verbose) {
 		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		const struct shadow_stats *st = &tm.cpu.shadow.stats;
 		fprintf(stderr, "shade86: %" PRIu64 " instructions in %.3f s, %.1f MIPS, exit status %d\n",
 			tm.cpu.icount, s, s > 0 ? (double)tm.cpu.icount / s / 1e6 : 0.0, status);
+		fprintf(stderr, "shade86: shadow MMU: %" PRIu64 " fills, %" PRIu64 " context switches to a "
+			"cached context, %" PRIu64 " to a new one (%" PRIu64 " evictions), %" PRIu64
+			" traced writes, %" PRIu64 " entries dropped\n", st->fills, st->switch_hits,
+			st->switch_misses, st->evictions, st->traced_writes, st->dropped);
 	}
 	fflush(stdout);
 	for (unsigned k = 0; k < TM_MAX_CONSOLES; k++)

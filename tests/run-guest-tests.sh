@@ -6,6 +6,8 @@
 # shade86's own messages on stderr) equals that file.  Ends with "N passed, N failed".
 SHADE86=${1:-./shade86}
 DIR=${2:-build/guest}
+shift 2 2>/dev/null
+EXTRA="$*"          # more shade86 options, e.g. --check-mmu
 pass=0
 fail=0
 tmp=$(mktemp)
@@ -13,7 +15,8 @@ trap 'rm -f "$tmp" "$tmp.err"' EXIT
 for bin in "$DIR"/*.bin; do
 	[ -e "$bin" ] || continue
 	name=$(basename "$bin" .bin)
-	timeout 120 "$SHADE86" -bios "$bin" --max-insns 200000000 > "$tmp" 2> "$tmp.err"
+	# shellcheck disable=SC2086
+	timeout 120 "$SHADE86" -bios "$bin" --max-insns 200000000 $EXTRA > "$tmp" 2> "$tmp.err"
 	status=$?
 	want=1
 	[ -f "tests/guest/$name.status" ] && want=$(cat "tests/guest/$name.status")
@@ -31,8 +34,8 @@ for bin in "$DIR"/*.bin; do
 	else
 		fail=$((fail + 1))
 		echo "FAIL  $name (exit status $status, expected $want)"
-		tail -5 "$tmp" "$tmp.err"
+		tail -n 5 "$tmp" "$tmp.err"
 	fi
 done
-echo "guest programs: $pass passed, $fail failed"
+echo "guest programs${EXTRA:+ ($EXTRA)}: $pass passed, $fail failed"
 [ $fail = 0 ]

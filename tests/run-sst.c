@@ -278,7 +278,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "run-sst: %s\n", mem.error);
 		return 2;
 	}
-	cpu_init(&cpu, &mem);
+	if (cpu_init(&cpu, &mem)) {
+		fprintf(stderr, "run-sst: cannot set up the shadow page tables\n");
+		return 2;
+	}
 
 	static struct sst_test t;
 	unsigned long pass = 0, fail = 0, skip = 0;
@@ -363,6 +366,7 @@ bad:
 	for (unsigned i = 0; i < nskips; i++)
 		if (skips[i].count)
 			printf("skipped %5u tests: %s\n", skips[i].count, skips[i].what);
+	cpu_free(&cpu);
 	mem_free(&mem);
 	printf("%lu passed, %lu failed, %lu skipped\n", pass, fail, skip);
 	return fail ? 1 : 0;

@@ -34,7 +34,7 @@ void h_setup(void)
 	M = calloc(1, sizeof(*M));
 	ck_assert_ptr_nonnull(M);
 	ck_assert_int_eq(mem_init(&M->mem, RAM_SIZE), 0);
-	cpu_init(&M->cpu, &M->mem);
+	ck_assert_msg(cpu_init(&M->cpu, &M->mem) == 0, "cpu_init failed");
 
 	/* fault stubs and the real-mode IVT: vector v -> 0000:(STUB_BASE + v) */
 	for (unsigned v = 0; v < 32; v++) {
@@ -68,6 +68,7 @@ void h_teardown(void)
 {
 	if (!M)
 		return;
+	cpu_free(&M->cpu);
 	mem_free(&M->mem);
 	free(M);
 	M = NULL;
@@ -83,7 +84,7 @@ TCase *h_tcase(const char *name)
 void h_real_mode(void)
 {
 	struct cpu *c = CPU;
-	c->cr0 &= ~(CPU_CR0_PE | CPU_CR0_PG);
+	cpu_set_cr0(c, c->cr0 & ~(CPU_CR0_PE | CPU_CR0_PG));
 	c->cpl = 0;
 	for (int i = 0; i < 6; i++)
 		seg_real(&c->seg[i], i == S_CS);
@@ -97,7 +98,7 @@ void h_real_mode(void)
 void h_flat32(void)
 {
 	struct cpu *c = CPU;
-	c->cr0 |= CPU_CR0_PE;
+	cpu_set_cr0(c, c->cr0 | CPU_CR0_PE);
 	c->cpl = 0;
 	for (int i = 0; i < 6; i++)
 		seg_flat(&c->seg[i], i == S_CS ? SEL_CODE0 : SEL_DATA0, 0, i == S_CS);

@@ -165,11 +165,11 @@ START_TEST(a20_input)
 	CPU->seg[S_ES].sel = 0xffff;
 	CPU->seg[S_ES].base = 0xffff0;
 	h_poke(0, 1, 0);
-	CPU->a20_mask = 0xffefffffu;       /* A20 gate closed: bit 20 forced to 0 */
+	cpu_set_a20(CPU, false);           /* A20 gate closed: bit 20 forced to 0 */
 	h_exec(code, sizeof code, __FILE__, __LINE__);
 	EQ(h_peek(0x000000, 1), 0x5a);
 	EQ(h_peek(0x100000, 1), 0);
-	CPU->a20_mask = 0xffffffffu;       /* open: the HMA is reached */
+	cpu_set_a20(CPU, true);            /* open: the HMA is reached */
 	h_poke(0, 1, 0);
 	h_exec(code, sizeof code, __FILE__, __LINE__);
 	EQ(h_peek(0x100000, 1), 0x5a);

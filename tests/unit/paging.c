@@ -41,8 +41,8 @@ static void paging_on(bool user)
 		h_poke(PT0 + 4 * i, 4, i < RAM_SIZE / 0x1000 ? (i << 12) | P | RW | US : 0);
 		h_poke(PT1 + 4 * i, 4, 0);
 	}
-	CPU->cr3 = PD;
-	CPU->cr0 |= CPU_CR0_PG;
+	cpu_set_cr3(CPU, PD);
+	cpu_set_cr0(CPU, CPU->cr0 | CPU_CR0_PG);
 }
 
 /* #PF delivered with this error code and CR2; the faulting EIP was pushed */
@@ -108,7 +108,7 @@ END_TEST
 START_TEST(write_readonly_wp1)
 {
 	paging_on(false);
-	CPU->cr0 |= CPU_CR0_WP;
+	cpu_set_cr0(CPU, CPU->cr0 | CPU_CR0_WP);
 	h_poke(PTE1(3), 4, FRAME(3) | P);       /* read-only */
 	h_poke(FRAME(3), 4, 0xaaaaaaaa);
 	EAX = 0x11111111;
@@ -121,7 +121,7 @@ END_TEST
 START_TEST(write_readonly_wp0)
 {
 	paging_on(false);
-	CPU->cr0 &= ~CPU_CR0_WP;                /* supervisor writes ignore R/W */
+	cpu_set_cr0(CPU, CPU->cr0 & ~CPU_CR0_WP);                /* supervisor writes ignore R/W */
 	h_poke(PTE1(3), 4, FRAME(3) | P);
 	EAX = 0x11111111;
 	EXEC(0x89, 0x05, 0x00, 0x30, 0x40, 0x00); /* mov [0x403000], eax */
@@ -133,7 +133,7 @@ END_TEST
 START_TEST(readonly_pde_wp1)
 {
 	paging_on(false);
-	CPU->cr0 |= CPU_CR0_WP;
+	cpu_set_cr0(CPU, CPU->cr0 | CPU_CR0_WP);
 	h_poke(PD + 4, 4, PT1 | P | US);        /* R/W = 0 at the directory level */
 	h_poke(PTE1(3), 4, FRAME(3) | P | RW);
 	EXPECT_FAULT(EX_PF, 0x89, 0x05, 0x00, 0x30, 0x40, 0x00); /* mov [0x403000], eax */
@@ -156,7 +156,7 @@ END_TEST
 START_TEST(user_writes_readonly_page)
 {
 	paging_on(true);
-	CPU->cr0 &= ~CPU_CR0_WP;                /* WP does not matter for user accesses */
+	cpu_set_cr0(CPU, CPU->cr0 & ~CPU_CR0_WP);                /* WP does not matter for user accesses */
 	h_poke(PTE1(5), 4, FRAME(5) | P | US);
 	EXPECT_FAULT(EX_PF, 0x89, 0x05, 0x00, 0x50, 0x40, 0x00); /* mov [0x405000], eax */
 	EQ(h_error_code(), P | RW | US);
@@ -188,7 +188,7 @@ END_TEST
 START_TEST(pse_4mib_page)
 {
 	paging_on(false);
-	CPU->cr4 |= CPU_CR4_PSE;
+	cpu_set_cr4(CPU, CPU->cr4 | CPU_CR4_PSE);
 	h_poke(PD + 8, 4, 0x00000000 | P | RW | PS);   /* linear 0x800000 -> physical 0 */
 	h_poke(DATA_ADDR, 4, 0xfeedbeef);
 	EXEC(0x8b, 0x05, 0x00, 0x20, 0x80, 0x00); /* mov eax, [0x802000] */
@@ -203,8 +203,8 @@ END_TEST
 START_TEST(pse_4mib_readonly_wp1)
 {
 	paging_on(false);
-	CPU->cr4 |= CPU_CR4_PSE;
-	CPU->cr0 |= CPU_CR0_WP;
+	cpu_set_cr4(CPU, CPU->cr4 | CPU_CR4_PSE);
+	cpu_set_cr0(CPU, CPU->cr0 | CPU_CR0_WP);
 	h_poke(PD + 8, 4, 0x00000000 | P | PS);
 	EXPECT_FAULT(EX_PF, 0x89, 0x05, 0x00, 0x20, 0x9f, 0x00); /* mov [0x9f2000], eax */
 	check_pf(P | RW, 0x9f2000);
@@ -216,7 +216,7 @@ START_TEST(pse_4mib_reserved_bit)
 	/* Bit 21 of a PDE mapping a 4 MiB page is reserved whatever MAXPHYADDR
 	 * (bits 21:(M-19), Vol. 3 4.3 table 4-4): #PF with RSVD (error bit 3) and P */
 	paging_on(false);
-	CPU->cr4 |= CPU_CR4_PSE;
+	cpu_set_cr4(CPU, CPU->cr4 | CPU_CR4_PSE);
 	h_poke(PD + 8, 4, 0x00200000u | P | RW | PS);
 	EXPECT_FAULT(EX_PF, 0x8b, 0x05, 0x00, 0x00, 0x80, 0x00); /* mov eax, [0x800000] */
 	check_pf(0x8 | P, 0x800000);

@@ -1,0 +1,430 @@
+/*
+ * Shadow page tables: see shadow.h for the design.  This file holds the
+ * context cache, the fill from a guest walk, the reverse maps and the
+ * invalidation they drive, and the --check-mmu validation.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../cpu/interp.h"
+#include "shadow.h"
+#include "walk.h"
+
+/* A reference kept in a reverse map: entry idx of context ctx, valid while the
+ * context's generation is still gen. */
+struct ref {
+	uint32_t idx;     /* pt_refs: page-directory index; wr_refs: linear page number */
+	uint32_t gen;
+	uint8_t ctx;
+};
+
+struct shadow_ref {
+	uint32_t n, cap;
+	struct ref v[];
+};
+
+#define TABLE_BYTES ((size_t)SHADOW_PAGES * SC_COUNT * sizeof(intptr_t))
+#define MODE_BITS(cpu) (((cpu)->cr0 & (CPU_CR0_PG | CPU_CR0_WP)) | ((cpu)->cr4 & CPU_CR4_PSE))
+
+static void on_flagged_write(void *opaque, uint32_t pa, unsigned len, uint8_t flags)
+{
+	if (flags & PGF_TRACED)
+		shadow_traced_write(opaque, pa, len);
+}
+
+static void on_map_changed(void *opaque)
+{
+	shadow_flush_all(opaque);
+}
+
+int shadow_init(struct shadow *sh, struct mem *mem)
+{
+	memset(sh, 0, sizeof(*sh));
+	sh->mem = mem;
+	sh->npages = mem->ram_size >> 12;
+	sh->pt_refs = calloc(sh->npages + 1, sizeof(*sh->pt_refs));
+	sh->wr_refs = calloc(sh->npages + 1, sizeof(*sh->wr_refs));
+	if (!sh->pt_refs || !sh->wr_refs)
+		goto fail;
+	for (int i = 0; i < SHADOW_CONTEXTS; i++) {
+		void *p = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			goto fail;
+		sh->ctx[i].table = p;
+	}
+	mem->flagged_write = on_flagged_write;
+	mem->flagged_opaque = sh;
+	mem->map_changed = on_map_changed;
+	mem->map_opaque = sh;
+	return 0;
+fail:
+	shadow_free(sh);
+	return -1;
+}
+
+void shadow_free(struct shadow *sh)
+{
+	for (int i = 0; i < SHADOW_CONTEXTS; i++) {
+		if (sh->ctx[i].table)
+			munmap(sh->ctx[i].table, TABLE_BYTES);
+		free(sh->ctx[i].filled);
+		sh->ctx[i].table = NULL;
+		sh->ctx[i].filled = NULL;
+	}
+	if (sh->pt_refs)
+		for (uint32_t i = 0; i < sh->npages; i++)
+			free(sh->pt_refs[i]);
+	if (sh->wr_refs)
+		for (uint32_t i = 0; i < sh->npages; i++)
+			free(sh->wr_refs[i]);
+	free(sh->pt_refs);
+	free(sh->wr_refs);
+	sh->pt_refs = sh->wr_refs = NULL;
+	if (sh->mem && sh->mem->flagged_opaque == sh) {
+		sh->mem->flagged_write = NULL;
+		sh->mem->map_changed = NULL;
+	}
+}
+
+/* ---- reverse maps ---- */
+
+static bool ref_live(const struct shadow *sh, const struct ref *r)
+{
+	const struct shadow_ctx *c = &sh->ctx[r->ctx];
+	return c->used && c->gen == r->gen;
+}
+
+/* Add (ctx, idx) to a list unless present; stale references are pruned on the way. */
+static void ref_add(struct shadow *sh, struct shadow_ref **list, uint8_t ctx, uint32_t idx)
+{
+	struct shadow_ref *l = *list;
+	uint32_t gen = sh->ctx[ctx].gen;
+	if (l) {
+		uint32_t k = 0;
+		for (uint32_t i = 0; i < l->n; i++) {
+			struct ref *r = &l->v[i];
+			if (r->ctx == ctx && r->gen == gen && r->idx == idx)
+				return;
+			if (ref_live(sh, r))
+				l->v[k++] = *r;
+		}
+		l->n = k;
+	}
+	if (!l || l->n == l->cap) {
+		uint32_t cap = l ? l->cap * 2 : 4;
+		struct shadow_ref *nl = realloc(l, sizeof(*nl) + cap * sizeof(struct ref));
+		if (!nl) {
+			fprintf(stderr, "shade86: out of memory in the shadow MMU\n");
+			abort();
+		}
+		if (!l)
+			nl->n = 0;
+		nl->cap = cap;
+		*list = l = nl;
+	}
+	l->v[l->n++] = (struct ref){ idx, gen, ctx };
+}
+
+/* ---- contexts ---- */
+
+static void drop_entries(struct shadow_ctx *c, uint32_t page)
+{
+	intptr_t *e = &c->table[(size_t)page * SC_COUNT];
+	e[0] = e[1] = e[2] = e[3] = 0;
+}
+
+static void ctx_flush(struct shadow *sh, struct shadow_ctx *c)
+{
+	for (uint32_t i = 0; i < c->nfilled; i++)
+		drop_entries(c, c->filled[i]);
+	c->nfilled = 0;
+	c->gen++;
+	(void)sh;
+}
+
+static void note_filled(struct shadow *sh, struct shadow_ctx *c, uint32_t page)
+{
+	if (c->nfilled == c->capfilled) {
+		if (c->capfilled >= (1u << 22)) {
+			/* refilled over and over: start the context afresh */
+			ctx_flush(sh, c);
+		} else {
+			uint32_t cap = c->capfilled ? c->capfilled * 2 : 1024;
+			uint32_t *nf = realloc(c->filled, cap * sizeof(*nf));
+			if (!nf) {
+				ctx_flush(sh, c);
+			} else {
+				c->filled = nf;
+				c->capfilled = cap;
+			}
+		}
+	}
+	if (c->nfilled < c->capfilled)
+		c->filled[c->nfilled++] = page;
+}
+
+void shadow_flush_all(struct shadow *sh)
+{
+	for (int i = 0; i < SHADOW_CONTEXTS; i++)
+		if (sh->ctx[i].used)
+			ctx_flush(sh, &sh->ctx[i]);
+}
+
+void shadow_invlpg(struct shadow *sh, uint32_t lin)
+{
+	if (sh->cur)
+		drop_entries(sh->cur, lin >> 12);
+}
+
+/* Mark a RAM page as holding paging structures: from now on no write entry
+ * may point at it. */
+static void trace_page(struct shadow *sh, uint32_t pa)
+{
+	uint32_t pg = pa >> 12;
+	if (pg >= sh->npages || (sh->mem->page_flags[pg] & PGF_TRACED))
+		return;
+	sh->mem->page_flags[pg] |= PGF_TRACED;
+	shadow_drop_writers(sh, pa);
+}
+
+/* The context for a key, or NULL */
+static struct shadow_ctx *ctx_find(struct shadow *sh, uint32_t pdbr, uint32_t mode)
+{
+	for (int i = 0; i < SHADOW_CONTEXTS; i++) {
+		struct shadow_ctx *x = &sh->ctx[i];
+		if (x->used && x->pdbr == pdbr && x->mode == mode)
+			return x;
+	}
+	return NULL;
+}
+
+/* A free context, else the least recently used one (flushed) */
+static struct shadow_ctx *ctx_victim(struct shadow *sh)
+{
+	struct shadow_ctx *lru = NULL;
+	for (int i = 0; i < SHADOW_CONTEXTS; i++) {
+		struct shadow_ctx *x = &sh->ctx[i];
+		if (!x->used)
+			return x;
+		if (!lru || x->last_use < lru->last_use)
+			lru = x;
+	}
+	sh->stats.evictions++;
+	ctx_flush(sh, lru);
+	return lru;
+}
+
+void shadow_switch(struct cpu *cpu)
+{
+	struct shadow *sh = &cpu->shadow;
+	uint32_t mode = MODE_BITS(cpu);
+	if (!(mode & CPU_CR0_PG))
+		mode = 0;   /* without paging WP and PSE do not matter */
+	uint32_t pdbr = mode ? cpu->cr3 & 0xfffff000u : 0;
+	struct shadow_ctx *c = sh->cur;
+
+	if (c && c->pdbr == pdbr && c->mode == mode) {
+		sh->stats.switch_hits++;
+	} else if ((c = ctx_find(sh, pdbr, mode))) {
+		sh->stats.switch_hits++;
+	} else {
+		sh->stats.switch_misses++;
+		c = ctx_victim(sh);
+		c->used = true;
+		c->pdbr = pdbr;
+		c->mode = mode;
+	}
+	c->last_use = ++sh->clock;
+	sh->cur = c;
+	cpu->stab = c->table;
+	if (mode)
+		trace_page(sh, pdbr & cpu->a20_mask);
+}
+
+/* ---- invalidation driven by writes ---- */
+
+void shadow_drop_writers(struct shadow *sh, uint32_t pa)
+{
+	uint32_t pg = pa >> 12;
+	if (pg >= sh->npages || !sh->wr_refs[pg])
+		return;
+	struct shadow_ref *l = sh->wr_refs[pg];
+	for (uint32_t i = 0; i < l->n; i++) {
+		struct ref *r = &l->v[i];
+		if (!ref_live(sh, r))
+			continue;
+		intptr_t *e = &sh->ctx[r->ctx].table[(size_t)r->idx * SC_COUNT];
+		e[SC_UW] = e[SC_SW] = 0;
+		sh->stats.dropped++;
+	}
+	l->n = 0;
+}
+
+/* Drop the entries of directory slots [i0, i1] of every context whose page
+ * directory is the page at pd. */
+static void pd_written(struct shadow *sh, uint32_t pd, uint32_t i0, uint32_t i1)
+{
+	for (int k = 0; k < SHADOW_CONTEXTS; k++) {
+		struct shadow_ctx *c = &sh->ctx[k];
+		if (!c->used || !(c->mode & CPU_CR0_PG) || c->pdbr != pd)
+			continue;
+		for (uint32_t i = i0; i <= i1; i++)
+			for (uint32_t p = i << 10; p < (i + 1) << 10; p++)
+				drop_entries(c, p);
+		sh->stats.dropped += (i1 - i0 + 1) << 10;
+	}
+}
+
+static bool pd_in_use(const struct shadow *sh, uint32_t pd)
+{
+	for (int k = 0; k < SHADOW_CONTEXTS; k++) {
+		const struct shadow_ctx *c = &sh->ctx[k];
+		if (c->used && (c->mode & CPU_CR0_PG) && c->pdbr == pd)
+			return true;
+	}
+	return false;
+}
+
+void shadow_traced_write(struct shadow *sh, uint32_t pa, unsigned len)
+{
+	uint32_t pg = pa >> 12;
+	if (pg >= sh->npages)
+		return;
+	sh->stats.traced_writes++;
+	uint32_t page = pa & ~0xfffu;
+	uint32_t j0 = (pa & 0xfff) >> 2, j1 = ((pa & 0xfff) + len - 1) >> 2;
+	if (j1 > 1023)
+		j1 = 1023;
+
+	/* as a page directory */
+	bool used_as_pd = pd_in_use(sh, page);
+	if (used_as_pd)
+		pd_written(sh, page, j0, j1);
+
+	/* as a page table: every live (context, directory slot) that points here */
+	struct shadow_ref *l = sh->pt_refs[pg];
+	uint32_t live = 0;
+	if (l) {
+		uint32_t k = 0;
+		for (uint32_t i = 0; i < l->n; i++) {
+			struct ref r = l->v[i];
+			struct shadow_ctx *c = &sh->ctx[r.ctx];
+			if (!ref_live(sh, &r))
+				continue;
+			/* still the directory's page table for this slot? */
+			uint32_t pde = mem_read_phys(sh->mem, c->pdbr + r.idx * 4, 4);
+			if (!(pde & PTE_P) || (pde & 0xfffff000u) != page ||
+			    ((pde & PTE_PS) && (c->mode & CPU_CR4_PSE)))
+				continue;
+			for (uint32_t j = j0; j <= j1; j++)
+				drop_entries(c, (r.idx << 10) | j);
+			sh->stats.dropped += j1 - j0 + 1;
+			l->v[k++] = r;
+		}
+		l->n = k;
+		live = k;
+	}
+	/* a page that no longer holds paging structures goes back to the fast path */
+	if (!live && !used_as_pd)
+		sh->mem->page_flags[pg] &= (uint8_t)~PGF_TRACED;
+}
+
+/* ---- fill ---- */
+
+uint8_t *shadow_fill(struct cpu *cpu, uint32_t lin, int acc, uint32_t *pa)
+{
+	struct shadow *sh = &cpu->shadow;
+	struct shadow_ctx *c = sh->cur;
+	struct walk w;
+	bool write = acc & ACC_WRITE;
+	bool user = !(acc & ACC_SUPER) && cpu->cpl == 3;
+	unsigned cls = SHADOW_CLASS(user, write);
+
+	page_walk(cpu, lin, acc & ~ACC_NOFAULT, &w);   /* raises #PF */
+	*pa = w.pa;
+	uint32_t page_pa = w.pa & ~0xfffu;
+	uint8_t *host;
+	if (write) {
+		host = mem_ram_ptr(sh->mem, page_pa);
+		if (!host || (mem_page_flags(sh->mem, page_pa) & (PGF_TRACED | PGF_CODE)))
+			return NULL;
+	} else {
+		host = (uint8_t *)mem_read_ptr(sh->mem, page_pa);
+		if (!host)
+			return NULL;
+	}
+	uint8_t *byte = host + (w.pa & 0xfff);
+
+	/* entries derived from paging structures outside RAM cannot be traced */
+	if (w.paging) {
+		if (w.pde_pa >= sh->mem->ram_size || sh->mem->page_region[w.pde_pa >> 12])
+			return byte;
+		if (!w.large && (w.pte_pa >= sh->mem->ram_size || sh->mem->page_region[w.pte_pa >> 12]))
+			return byte;
+	}
+	intptr_t addend = (intptr_t)((uintptr_t)host - (uintptr_t)(lin & ~0xfffu));
+	if (!addend)
+		return byte;   /* cannot be told from a miss: stay on the slow path */
+
+	uint8_t ci = (uint8_t)(c - sh->ctx);
+	uint32_t lpage = lin >> 12;
+	if (w.paging) {
+		trace_page(sh, w.pde_pa);
+		if (!w.large) {
+			trace_page(sh, w.pte_pa);
+			ref_add(sh, &sh->pt_refs[w.pte_pa >> 12], ci, lin >> 22);
+		}
+		/* tracing may just have dropped a writer of this very page */
+		if (write && (mem_page_flags(sh->mem, page_pa) & (PGF_TRACED | PGF_CODE)))
+			return NULL;
+	}
+	if (write)
+		ref_add(sh, &sh->wr_refs[page_pa >> 12], ci, lpage);
+	c->table[(size_t)lpage * SC_COUNT + cls] = addend;
+	note_filled(sh, c, lpage);
+	sh->stats.fills++;
+	return byte;
+}
+
+/* ---- --check-mmu ---- */
+
+void shadow_check_hit(struct cpu *cpu, uint32_t lin, int acc, const uint8_t *host)
+{
+	struct shadow *sh = &cpu->shadow;
+	struct walk w;
+	const char *why = NULL;
+	const uint8_t *want = NULL;
+	if (!page_walk(cpu, lin, acc | ACC_NOFAULT, &w)) {
+		why = "the guest page tables do not allow this access";
+	} else {
+		uint32_t page_pa = w.pa & ~0xfffu;
+		if (acc & ACC_WRITE) {
+			uint8_t *p = mem_ram_ptr(sh->mem, page_pa);
+			want = p ? p + (w.pa & 0xfff) : NULL;
+			if (mem_page_flags(sh->mem, page_pa) & (PGF_TRACED | PGF_CODE))
+				why = "a write entry points at a traced or code page";
+		} else {
+			const uint8_t *p = mem_read_ptr(sh->mem, page_pa);
+			want = p ? p + (w.pa & 0xfff) : NULL;
+		}
+		if (!why && want != host)
+			why = "the entry maps a different physical page";
+		if (!why && w.paging && (acc & ACC_WRITE)) {
+			/* a write entry exists only if D is already set */
+			uint32_t e = mem_read_phys(sh->mem, w.large ? w.pde_pa : w.pte_pa, 4);
+			if (!(e & PTE_D))
+				why = "a write entry for a page whose Dirty bit is clear";
+		}
+	}
+	if (!why || sh->check_failed)
+		return;
+	sh->check_failed = true;
+	snprintf(sh->check_report, sizeof(sh->check_report),
+		 "shadow MMU mismatch at linear %08x (%s%s access, CPL %d, CR3 %08x): %s; walk gives physical %08x",
+		 lin, (acc & ACC_SUPER) ? "supervisor " : "", (acc & ACC_WRITE) ? "write" : "read",
+		 cpu->cpl, cpu->cr3, why, w.pa);
+	cpu->stop_request = true;
+}
