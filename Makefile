@@ -110,8 +110,14 @@ $(B)/native-loop: tests/bench/native-loop.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -o $@ $<
 
-bench: all $(B)/roms/bench.bin $(B)/native-loop
+$(B)/mmu-bench: $(B)/tests/bench/mmu-bench.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+
+bench: all $(B)/roms/bench.bin $(B)/native-loop $(B)/mmu-bench
+	@echo "== interpreter"
 	sh tests/bench.sh ./shade86 $(B)
+	@echo "== shadow MMU"
+	$(B)/mmu-bench
 
 run: shade86
 	./shade86

@@ -130,8 +130,10 @@ void h_flat32_user(void)
 void h_poke(uint32_t pa, unsigned size, uint32_t v)
 {
 	ck_assert_uint_le(pa + size, RAM_SIZE);
+	/* through the physical dispatch, as a device would write: a write to a
+	 * page holding page tables is seen by the shadow MMU */
 	for (unsigned i = 0; i < size; i++)
-		M->mem.ram[pa + i] = (uint8_t)(v >> (8 * i));
+		mem_write_phys(&M->mem, pa + i, (v >> (8 * i)) & 0xff, 1);
 }
 
 uint32_t h_peek(uint32_t pa, unsigned size)

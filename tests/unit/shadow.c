@@ -1,0 +1,303 @@
+/*
+ * Shadow page tables (mmu/shadow.h): fill, tracing and exact invalidation,
+ * A/D bits, CR0.WP and U/S per access class, 4 MiB pages, INVLPG, the context
+ * cache with LRU eviction.  Expected values follow the SDM's paging rules
+ * (Vol. 3 4.3, 4.6, 4.7, 4.8): the shadow tables must make every access behave
+ * exactly as the page walk defines, whatever they cache.
+ *
+ * The tests call the interpreter's linear-access functions directly; a fault
+ * unwinds to the jmp_buf that TRY installs.
+ */
+#include <setjmp.h>
+
+#include "harness.h"
+#include "suites.h"
+#include "mmu/shadow.h"
+
+#define PD   0x100000u
+#define PT   0x101000u
+#define P    0x001u
+#define RW   0x002u
+#define US   0x004u
+#define A    0x020u
+#define D    0x040u
+#define PS   0x080u
+#define LIN(i)   (0x400000u + (uint32_t)(i) * 0x1000u)
+#define FRAME(i) (0x180000u + (uint32_t)(i) * 0x1000u)
+#define PTE(i)   (PT + 4u * (uint32_t)(i))
+
+static jmp_buf jb;
+
+/* run an access; returns the exception vector, or -1 when none */
+#define TRY(stmt) ({ int v_ = -1; CPU->unwind = &jb; \
+	if (setjmp(jb)) v_ = CPU->ex_vector; else { stmt; } v_; })
+
+static intptr_t entry(uint32_t lin, unsigned cls)
+{
+	return CPU->stab[(size_t)(lin >> 12) * SC_COUNT + cls];
+}
+
+static void setup(void)
+{
+	h_flat32();
+	for (uint32_t i = 0; i < 1024; i++) {
+		h_poke(PD + 4 * i, 4, 0);
+		h_poke(PT + 4 * i, 4, 0);
+	}
+	h_poke(PD, 4, 0x00000000u | P | RW | PS);     /* 0-4 MiB: a 4 MiB page (PSE below) */
+	h_poke(PD + 4, 4, PT | P | RW | US);          /* 4-8 MiB: PT */
+	for (uint32_t i = 0; i < 16; i++) {
+		h_poke(PTE(i), 4, FRAME(i) | P | RW | US);
+		h_poke(FRAME(i), 4, 0x1000 + i);      /* each frame holds its number */
+	}
+	cpu_set_cr4(CPU, CPU_CR4_PSE);
+	cpu_set_cr3(CPU, PD);
+	cpu_set_cr0(CPU, CPU->cr0 | CPU_CR0_PG);
+}
+
+START_TEST(fill_installs_one_class)
+{
+	setup();
+	EQ(entry(LIN(0), SC_SR), 0);
+	EQ(lin_read(CPU, LIN(0), 4, ACC_READ), 0x1000);
+	ck_assert(entry(LIN(0), SC_SR) != 0);
+	/* the entry is the host address of the frame minus the linear address */
+	ck_assert_ptr_eq((uint8_t *)(uintptr_t)(LIN(0) + entry(LIN(0), SC_SR)), M->mem.ram + FRAME(0));
+	EQ(entry(LIN(0), SC_SW), 0);
+	EQ(entry(LIN(0), SC_UR), 0);
+	EQ(entry(LIN(0), SC_UW), 0);
+}
+END_TEST
+
+START_TEST(accessed_on_read_dirty_on_write_entry)
+{
+	setup();
+	lin_read(CPU, LIN(1), 4, ACC_READ);
+	/* SDM 4.8: A set on any access, D only on a write */
+	EQ(h_peek(PTE(1), 4) & (A | D), A);
+	EQ(h_peek(PD + 4, 4) & A, A);
+	lin_write(CPU, LIN(1), 4, 0x55, ACC_WRITE);
+	EQ(h_peek(PTE(1), 4) & (A | D), A | D);
+	ck_assert(entry(LIN(1), SC_SW) != 0);
+	EQ(h_peek(FRAME(1), 4), 0x55);
+}
+END_TEST
+
+START_TEST(cleared_dirty_bit_is_set_again)
+{
+	setup();
+	lin_write(CPU, LIN(2), 4, 1, ACC_WRITE);
+	EQ(h_peek(PTE(2), 4) & D, D);
+	/* the guest clears D (a write to a traced page table): the write entry goes */
+	h_poke(PTE(2), 4, h_peek(PTE(2), 4) & ~D);
+	EQ(entry(LIN(2), SC_SW), 0);
+	lin_write(CPU, LIN(2), 4, 2, ACC_WRITE);
+	EQ(h_peek(PTE(2), 4) & D, D);
+}
+END_TEST
+
+START_TEST(page_tables_are_traced)
+{
+	setup();
+	lin_read(CPU, LIN(3), 4, ACC_READ);
+	EQ(mem_page_flags(&M->mem, PT) & PGF_TRACED, PGF_TRACED);
+	EQ(mem_page_flags(&M->mem, PD) & PGF_TRACED, PGF_TRACED);
+	/* the page table mapped as data (LIN(15) -> PT): a write is never a fast-path hit */
+	h_poke(PTE(15), 4, PT | P | RW | US);
+	lin_write(CPU, LIN(15) + 4 * 3, 4, FRAME(7) | P | RW | US, ACC_WRITE);
+	EQ(entry(LIN(15), SC_SW), 0);
+	/* and it took effect at once: LIN(3) now reads frame 7 */
+	EQ(lin_read(CPU, LIN(3), 4, ACC_READ), 0x1007);
+}
+END_TEST
+
+START_TEST(pte_write_drops_exactly_its_page)
+{
+	setup();
+	lin_read(CPU, LIN(4), 4, ACC_READ);
+	lin_read(CPU, LIN(5), 4, ACC_READ);
+	ck_assert(entry(LIN(4), SC_SR) && entry(LIN(5), SC_SR));
+	h_poke(PTE(4), 4, FRAME(9) | P | RW | US);
+	EQ(entry(LIN(4), SC_SR), 0);
+	ck_assert(entry(LIN(5), SC_SR) != 0);
+	EQ(lin_read(CPU, LIN(4), 4, ACC_READ), 0x1009);
+}
+END_TEST
+
+START_TEST(pde_write_drops_its_4mib)
+{
+	setup();
+	lin_read(CPU, LIN(6), 4, ACC_READ);
+	lin_read(CPU, 0x1000, 4, ACC_READ);          /* in the 4 MiB page of PDE 0 */
+	h_poke(PD + 4, 4, 0);                        /* PDE 1 not present */
+	EQ(entry(LIN(6), SC_SR), 0);
+	ck_assert(entry(0x1000, SC_SR) != 0);
+	EQ(TRY(lin_read(CPU, LIN(6), 4, ACC_READ)), EX_PF);
+	EQ(CPU->ex_error, 0);                        /* not present, read, supervisor */
+}
+END_TEST
+
+START_TEST(large_page)
+{
+	setup();
+	EQ(lin_read(CPU, FRAME(3), 4, ACC_READ), 0x1003);   /* identity through PDE 0 */
+	EQ(h_peek(PD, 4) & (A | D), A);
+	lin_write(CPU, FRAME(3), 4, 0x77, ACC_WRITE);
+	EQ(h_peek(PD, 4) & (A | D), A | D);
+	ck_assert(entry(FRAME(3), SC_SW) != 0);
+}
+END_TEST
+
+START_TEST(wp_selects_the_context)
+{
+	setup();
+	h_poke(PTE(8), 4, FRAME(8) | P | US);         /* read-only */
+	/* WP = 0: a supervisor write to a read-only page is allowed (SDM 4.6) */
+	lin_write(CPU, LIN(8), 4, 0xaa, ACC_WRITE);
+	ck_assert(entry(LIN(8), SC_SW) != 0);
+	/* WP = 1: a different context; the same write faults (P | W) */
+	cpu_set_cr0(CPU, CPU->cr0 | CPU_CR0_WP);
+	EQ(entry(LIN(8), SC_SW), 0);
+	EQ(TRY(lin_write(CPU, LIN(8), 4, 0xbb, ACC_WRITE)), EX_PF);
+	EQ(CPU->ex_error, 3);
+	EQ(h_peek(FRAME(8), 4), 0xaa);
+	/* and back: the cached WP = 0 context still allows it */
+	cpu_set_cr0(CPU, CPU->cr0 & ~CPU_CR0_WP);
+	lin_write(CPU, LIN(8), 4, 0xcc, ACC_WRITE);
+	EQ(h_peek(FRAME(8), 4), 0xcc);
+}
+END_TEST
+
+START_TEST(user_supervisor_classes)
+{
+	setup();
+	h_poke(PTE(9), 4, FRAME(9) | P | RW);          /* supervisor page */
+	lin_read(CPU, LIN(9), 4, ACC_READ);
+	CPU->cpl = 3;
+	/* user read of a supervisor page: #PF with P | U (SDM 4.7) */
+	EQ(TRY(lin_read(CPU, LIN(9), 4, ACC_READ)), EX_PF);
+	EQ(CPU->ex_error, 5);
+	EQ(entry(LIN(9), SC_UR), 0);
+	/* an implicit supervisor access at CPL 3 (descriptor tables) is allowed */
+	EQ(lin_read(CPU, LIN(9), 4, ACC_READ | ACC_SUPER), 0x1009);
+	/* a user page: user read entry */
+	EQ(lin_read(CPU, LIN(10), 4, ACC_READ), 0x100a);
+	ck_assert(entry(LIN(10), SC_UR) != 0);
+	CPU->cpl = 0;
+}
+END_TEST
+
+START_TEST(invlpg_drops_one_page)
+{
+	setup();
+	lin_read(CPU, LIN(11), 4, ACC_READ);
+	lin_read(CPU, LIN(12), 4, ACC_READ);
+	shadow_invlpg(&CPU->shadow, LIN(11));
+	EQ(entry(LIN(11), SC_SR), 0);
+	ck_assert(entry(LIN(12), SC_SR) != 0);
+}
+END_TEST
+
+START_TEST(context_lru)
+{
+	setup();
+	/* 9 address spaces: PD copies at 0x110000 + i * 0x1000 */
+	for (uint32_t i = 0; i < 9; i++) {
+		uint32_t pd = 0x110000 + i * 0x1000;
+		for (uint32_t j = 0; j < 1024; j++)
+			h_poke(pd + 4 * j, 4, h_peek(PD + 4 * j, 4));
+	}
+	struct shadow_stats s0 = CPU->shadow.stats;
+	for (uint32_t i = 0; i < 9; i++) {
+		cpu_set_cr3(CPU, 0x110000 + i * 0x1000);
+		lin_read(CPU, LIN(0), 4, ACC_READ);
+	}
+	/* 9 new keys: 9 misses; with 8 contexts (PD's own among them) at least 2 evictions */
+	EQ(CPU->shadow.stats.switch_misses - s0.switch_misses, 9);
+	ck_assert(CPU->shadow.stats.evictions - s0.evictions >= 2);
+	/* the 8 most recent are cached: switching back hits, and their entries survive */
+	struct shadow_stats s1 = CPU->shadow.stats;
+	for (uint32_t i = 1; i < 9; i++) {
+		cpu_set_cr3(CPU, 0x110000 + i * 0x1000);
+		ck_assert(entry(LIN(0), SC_SR) != 0);
+	}
+	EQ(CPU->shadow.stats.switch_misses - s1.switch_misses, 0);
+	/* the least recently used one (space 0) was evicted: a miss, no entries */
+	cpu_set_cr3(CPU, 0x110000);
+	EQ(CPU->shadow.stats.switch_misses - s1.switch_misses, 1);
+	EQ(entry(LIN(0), SC_SR), 0);
+}
+END_TEST
+
+START_TEST(shared_page_table_across_contexts)
+{
+	setup();
+	uint32_t pd2 = 0x120000;
+	for (uint32_t j = 0; j < 1024; j++)
+		h_poke(pd2 + 4 * j, 4, h_peek(PD + 4 * j, 4));
+	lin_read(CPU, LIN(13), 4, ACC_READ);
+	cpu_set_cr3(CPU, pd2);
+	lin_read(CPU, LIN(13), 4, ACC_READ);
+	/* a PTE write while pd2 is current drops the entry in both contexts */
+	h_poke(PTE(13), 4, FRAME(14) | P | RW | US);
+	EQ(lin_read(CPU, LIN(13), 4, ACC_READ), 0x100e);
+	cpu_set_cr3(CPU, PD);
+	EQ(lin_read(CPU, LIN(13), 4, ACC_READ), 0x100e);
+}
+END_TEST
+
+START_TEST(page_becoming_a_page_table_loses_write_entries)
+{
+	setup();
+	/* LIN(14) -> FRAME(14), written: a write entry to FRAME(14) */
+	lin_write(CPU, LIN(14), 4, 0, ACC_WRITE);
+	ck_assert(entry(LIN(14), SC_SW) != 0);
+	/* FRAME(14) becomes the page table for 8-12 MiB */
+	for (uint32_t j = 0; j < 1024; j++)
+		h_poke(FRAME(14) + 4 * j, 4, 0);
+	h_poke(FRAME(14), 4, FRAME(1) | P | RW);
+	h_poke(PD + 8, 4, FRAME(14) | P | RW);
+	EQ(lin_read(CPU, 0x800000, 4, ACC_READ), 0x1001);
+	EQ(mem_page_flags(&M->mem, FRAME(14)) & PGF_TRACED, PGF_TRACED);
+	EQ(entry(LIN(14), SC_SW), 0);
+	/* a write through the old data mapping now changes the mapping of 0x800000 */
+	lin_write(CPU, LIN(14), 4, FRAME(2) | P | RW, ACC_WRITE);
+	EQ(lin_read(CPU, 0x800000, 4, ACC_READ), 0x1002);
+}
+END_TEST
+
+START_TEST(no_paging_context)
+{
+	h_flat32();
+	EQ(lin_read(CPU, FRAME(0), 4, ACC_READ), 0);
+	ck_assert_ptr_eq((uint8_t *)(uintptr_t)(FRAME(0) + entry(FRAME(0), SC_SR)), M->mem.ram + FRAME(0));
+	/* the A20 gate: closed maps 1 MiB + x to x; the entries are flushed */
+	h_poke(0x100010, 4, 0x11);
+	h_poke(0x000010, 4, 0x22);
+	EQ(lin_read(CPU, 0x100010, 4, ACC_READ), 0x11);
+	cpu_set_a20(CPU, false);
+	EQ(lin_read(CPU, 0x100010, 4, ACC_READ), 0x22);
+}
+END_TEST
+
+Suite *shadow_suite(void)
+{
+	Suite *s = suite_create("shadow");
+	TCase *tc = h_tcase("shadow");
+	tcase_add_test(tc, fill_installs_one_class);
+	tcase_add_test(tc, accessed_on_read_dirty_on_write_entry);
+	tcase_add_test(tc, cleared_dirty_bit_is_set_again);
+	tcase_add_test(tc, page_tables_are_traced);
+	tcase_add_test(tc, pte_write_drops_exactly_its_page);
+	tcase_add_test(tc, pde_write_drops_its_4mib);
+	tcase_add_test(tc, large_page);
+	tcase_add_test(tc, wp_selects_the_context);
+	tcase_add_test(tc, user_supervisor_classes);
+	tcase_add_test(tc, invlpg_drops_one_page);
+	tcase_add_test(tc, context_lru);
+	tcase_add_test(tc, shared_page_table_across_contexts);
+	tcase_add_test(tc, page_becoming_a_page_table_loses_write_entries);
+	tcase_add_test(tc, no_paging_context);
+	suite_add_tcase(s, tc);
+	return s;
+}
