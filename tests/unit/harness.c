@@ -35,6 +35,8 @@ void h_setup(void)
 	ck_assert_ptr_nonnull(M);
 	ck_assert_int_eq(mem_init(&M->mem, RAM_SIZE), 0);
 	ck_assert_msg(cpu_init(&M->cpu, &M->mem) == 0, "cpu_init failed");
+	/* every test runs with --check-mmu: each shadow hit is compared with a walk */
+	M->cpu.shadow.check = true;
 
 	/* fault stubs and the real-mode IVT: vector v -> 0000:(STUB_BASE + v) */
 	for (unsigned v = 0; v < 32; v++) {
@@ -68,6 +70,7 @@ void h_teardown(void)
 {
 	if (!M)
 		return;
+	ck_assert_msg(!M->cpu.shadow.check_failed, "%s", M->cpu.shadow.check_report);
 	cpu_free(&M->cpu);
 	mem_free(&M->mem);
 	free(M);
