@@ -100,32 +100,17 @@ _Noreturn void cpu_raise(struct cpu *cpu, int vector, int error)
 	longjmp(*cpu->unwind, 1);
 }
 
-/* ---- instruction fetch through the decoder's callback ---- */
-struct fetch_ctx {
-	struct cpu *cpu;
-	uint32_t page_lin;     /* linear page cached in host, or 1 (none) */
-	const uint8_t *page;   /* host pointer for page_lin, NULL if not RAM */
-};
-
+/* ---- instruction fetch through the decoder's callback ----
+ * Used for the bytes past the window step() hands the decoder: an instruction
+ * that crosses into the next page, or code outside RAM/ROM. */
 static int fetch_byte(void *opaque, unsigned idx, uint8_t *byte)
 {
-	struct fetch_ctx *f = opaque;
-	struct cpu *cpu = f->cpu;
+	struct cpu *cpu = opaque;
 	uint32_t off = cpu->eip + idx;   /* past the CS limit (0xffff in real mode): #GP */
 	if (off > cpu->seg[S_CS].limit || off < cpu->eip)
 		cpu_raise(cpu, EX_GP, 0);
 	uint32_t lin = cpu->seg[S_CS].base + off;
-	if ((lin & ~0xfffu) != f->page_lin) {
-		uint32_t pa = lin_to_phys(cpu, lin, ACC_EXEC);
-		f->page_lin = lin & ~0xfffu;
-		f->page = mem_read_ptr(cpu->mem, pa & ~0xfffu);
-		if (!f->page) {
-			f->page_lin = 1;
-			*byte = (uint8_t)mem_read_phys(cpu->mem, pa, 1);
-			return 0;
-		}
-	}
-	*byte = f->page[lin & 0xfff];
+	*byte = (uint8_t)lin_read(cpu, lin, 1, ACC_EXEC);
 	return 0;
 }
 
@@ -183,7 +168,6 @@ static bool has_error_code(int v)
 static enum cpu_exit step(struct cpu *cpu)
 {
 	struct insn in;
-	struct fetch_ctx fc = { cpu, 1, NULL };
 
 	cpu->ex_esp = cpu->r[R_ESP];
 	/* interrupts are accepted between instructions */
@@ -221,7 +205,7 @@ static enum cpu_exit step(struct cpu *cpu)
 		}
 	}
 	uint32_t tf = cpu->eflags & F_TF;
-	enum decode_status st = decode_win(&in, cs->attr & SA_DB, win, winlen, fetch_byte, &fc);
+	enum decode_status st = decode_win(&in, cs->attr & SA_DB, win, winlen, fetch_byte, cpu);
 	if (st == DEC_TOOLONG)
 		cpu_raise(cpu, EX_GP, 0);
 	if (st != DEC_OK)
