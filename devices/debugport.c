@@ -27,7 +27,7 @@ int debugcon_init(struct debugcon *d, struct mem *mem, uint16_t port, FILE *out)
 {
 	d->port = port;
 	d->out = out;
-	return io_register(mem, port, 1, debugcon_read, debugcon_write, d, "debugcon");
+	return io_register(mem, port, 1, debugcon_read, debugcon_write, d, "debugcon", MEM_W8);
 }
 
 static void post_write(void *opaque, uint32_t port, uint32_t v, unsigned size)
@@ -53,7 +53,7 @@ int postport_init(struct postport *p, struct mem *mem, uint16_t port, FILE *log)
 	p->port = port;
 	p->last = 0;
 	p->log = log;
-	return io_register(mem, port, 1, post_read, post_write, p, "post");
+	return io_register(mem, port, 1, post_read, post_write, p, "post", MEM_W8);
 }
 
 static void exit_write(void *opaque, uint32_t port, uint32_t v, unsigned size)
@@ -72,7 +72,7 @@ int exitport_init(struct exitport *e, struct mem *mem, uint16_t port, struct cpu
 	e->cpu = cpu;
 	e->written = false;
 	e->status = 0;
-	return io_register(mem, port, 1, NULL, exit_write, e, "exit");
+	return io_register(mem, port, 1, NULL, exit_write, e, "exit", MEM_W8);
 }
 
 static void shutdown_write(void *opaque, uint32_t port, uint32_t v, unsigned size)
@@ -96,5 +96,5 @@ int shutdownport_init(struct shutdownport *s, struct mem *mem, uint16_t port, st
 	s->cpu = cpu;
 	s->matched = 0;
 	s->off = false;
-	return io_register(mem, port, 1, NULL, shutdown_write, s, "shutdown");
+	return io_register(mem, port, 1, NULL, shutdown_write, s, "shutdown", MEM_W8);
 }

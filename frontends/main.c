@@ -27,7 +27,7 @@ static void usage(FILE *f)
 		"With no -bios it runs the built-in demo program.\n"
 		"\n"
 		"  -bios FILE            ROM image to run (its last 16 bytes hold the reset vector)\n"
-		"  -m SIZE               guest RAM in MiB (suffix M or G allowed; default 32)\n"
+		"  -m SIZE               guest RAM in MiB, up to 3584 (suffix M or G; default 128)\n"
 		"  -debugcon [PORT:]FILE bytes written to PORT (default 0xE9) go to FILE\n"
 		"                        ('stdio' for standard output); may be repeated\n"
 		"  -machine test         the machine (only 'test' so far)\n"
@@ -122,7 +122,7 @@ static int parse_size_mib(const char *s, uint32_t *out)
 int main(int argc, char **argv)
 {
 	const char *bios = NULL, *postlog_path = NULL;
-	uint32_t ram = 32u << 20;
+	uint32_t ram = 128u << 20;
 	uint64_t max_insns = UINT64_MAX;
 	bool verbose = false, check_mmu = false;
 	struct tm_console_spec cons[TM_MAX_CONSOLES] = { { 0xe9, stdout } };

@@ -1,4 +1,4 @@
-/* Guest physical memory map and I/O port dispatch. */
+/* Guest physical memory map, the i440FX PAM window and I/O port dispatch (see mem.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,15 +8,25 @@
 int mem_init(struct mem *mem, uint32_t ram_size)
 {
 	memset(mem, 0, sizeof(*mem));
+	if (ram_size > MEM_MAX_RAM) {
+		snprintf(mem->error, sizeof(mem->error),
+			 "guest RAM of %u MiB is more than the %u MiB maximum (the top 512 MiB "
+			 "of the 4 GiB physical space hold MMIO and the BIOS)",
+			 (ram_size + 0xfffffu) >> 20, MEM_MAX_RAM >> 20);
+		return -1;
+	}
 	ram_size = (ram_size + 0xfff) & ~0xfffu;
 	mem->ram = calloc(1, ram_size ? ram_size : 4096);
 	mem->page_region = calloc(1u << 20, 1);
-	if (!mem->ram || !mem->page_region) {
+	mem->page_flags = calloc((ram_size >> 12) + 1, 1);
+	mem->pam_rom = malloc(PAM_SIZE);
+	if (!mem->ram || !mem->page_region || !mem->page_flags || !mem->pam_rom) {
 		snprintf(mem->error, sizeof(mem->error), "cannot allocate %u MiB of guest RAM",
 			 ram_size >> 20);
 		mem_free(mem);
 		return -1;
 	}
+	memset(mem->pam_rom, 0xff, PAM_SIZE);
 	mem->ram_size = ram_size;
 	return 0;
 }
@@ -25,8 +35,23 @@ void mem_free(struct mem *mem)
 {
 	free(mem->ram);
 	free(mem->page_region);
+	free(mem->page_flags);
+	free(mem->pam_rom);
 	mem->ram = NULL;
 	mem->page_region = NULL;
+	mem->page_flags = NULL;
+	mem->pam_rom = NULL;
+}
+
+static void map_changed(struct mem *mem)
+{
+	if (mem->map_changed)
+		mem->map_changed(mem->map_opaque);
+}
+
+static bool overlaps(uint32_t b1, uint32_t l1, uint32_t b2, uint32_t l2)
+{
+	return (uint64_t)b1 < (uint64_t)b2 + l2 && (uint64_t)b2 < (uint64_t)b1 + l1;
 }
 
 static int add_region(struct mem *mem, const struct region *r)
@@ -36,9 +61,13 @@ static int add_region(struct mem *mem, const struct region *r)
 		snprintf(mem->error, sizeof(mem->error), "%s: bad range %#x+%#x", r->name, r->base, r->len);
 		return -1;
 	}
-	for (uint32_t p = r->base >> 12; p < (r->base >> 12) + (r->len >> 12); p++) {
-		if (mem->page_region[p]) {
-			const struct region *o = &mem->regions[mem->page_region[p] - 1];
+	if (r->kind == REGION_MMIO && (!r->widths || (r->widths & ~MEM_WALL))) {
+		snprintf(mem->error, sizeof(mem->error), "%s: bad access widths %#x", r->name, r->widths);
+		return -1;
+	}
+	for (unsigned i = 0; i < mem->nregions; i++) {
+		const struct region *o = &mem->regions[i];
+		if (overlaps(r->base, r->len, o->base, o->len)) {
 			snprintf(mem->error, sizeof(mem->error), "%s at %#x overlaps %s at %#x",
 				 r->name, r->base, o->name, o->base);
 			return -1;
@@ -51,6 +80,7 @@ static int add_region(struct mem *mem, const struct region *r)
 	mem->regions[mem->nregions++] = *r;
 	for (uint32_t p = r->base >> 12; p < (r->base >> 12) + (r->len >> 12); p++)
 		mem->page_region[p] = (uint8_t)mem->nregions;
+	map_changed(mem);
 	return 0;
 }
 
@@ -61,18 +91,22 @@ int mem_map_rom(struct mem *mem, uint32_t base, const uint8_t *data, uint32_t le
 }
 
 int mem_map_mmio(struct mem *mem, uint32_t base, uint32_t len, io_read_fn rd, io_write_fn wr,
-		 void *opaque, const char *name)
+		 void *opaque, const char *name, unsigned widths)
 {
 	struct region r = { .kind = REGION_MMIO, .base = base, .len = len, .read = rd,
-			    .write = wr, .opaque = opaque, .name = name };
+			    .write = wr, .opaque = opaque, .name = name, .widths = widths };
 	return add_region(mem, &r);
 }
 
 int io_register(struct mem *mem, uint32_t base, uint32_t len, io_read_fn rd, io_write_fn wr,
-		void *opaque, const char *name)
+		void *opaque, const char *name, unsigned widths)
 {
-	if (!len || base + len > 0x10000) {
+	if (!len || (uint64_t)base + len > 0x10000) {
 		snprintf(mem->error, sizeof(mem->error), "%s: bad port range %#x+%#x", name, base, len);
+		return -1;
+	}
+	if (!widths || (widths & ~MEM_WALL)) {
+		snprintf(mem->error, sizeof(mem->error), "%s: bad access widths %#x", name, widths);
 		return -1;
 	}
 	for (uint32_t p = base; p < base + len; p++) {
@@ -89,36 +123,166 @@ int io_register(struct mem *mem, uint32_t base, uint32_t len, io_read_fn rd, io_
 	}
 	struct region *r = &mem->ports[mem->nports++];
 	*r = (struct region){ .kind = REGION_MMIO, .base = base, .len = len, .read = rd,
-			      .write = wr, .opaque = opaque, .name = name };
+			      .write = wr, .opaque = opaque, .name = name, .widths = widths };
 	for (uint32_t p = base; p < base + len; p++)
 		mem->port_index[p] = (uint16_t)mem->nports;
 	return 0;
 }
+
+/* ---- the PAM window ---- */
+
+/* page_region of the window's pages: plain RAM (0) for chunks with RE and WE */
+static void pam_update_pages(struct mem *mem)
+{
+	for (unsigned c = 0; c < PAM_CHUNKS; c++) {
+		uint8_t v = (mem->pam[c] & (PAM_RE | PAM_WE)) == (PAM_RE | PAM_WE) ? 0 :
+			    (uint8_t)mem->pam_region;
+		for (unsigned p = 0; p < PAM_CHUNK >> 12; p++)
+			mem->page_region[((PAM_BASE + c * PAM_CHUNK) >> 12) + p] = v;
+	}
+}
+
+static int pam_enable(struct mem *mem)
+{
+	if (mem->pam_region)
+		return 0;
+	struct region r = { .kind = REGION_PAM, .base = PAM_BASE, .len = PAM_SIZE,
+			    .name = "the PAM window" };
+	if (add_region(mem, &r))
+		return -1;
+	mem->pam_region = mem->nregions;
+	memset(mem->pam, 0, sizeof(mem->pam));   /* reset: reads from ROM, writes dropped */
+	pam_update_pages(mem);
+	return 0;
+}
+
+int mem_map_pam_rom(struct mem *mem, uint32_t base, const uint8_t *rom, uint32_t len, const char *name)
+{
+	if (!len || base < PAM_BASE || (uint64_t)base + len > PAM_BASE + PAM_SIZE) {
+		snprintf(mem->error, sizeof(mem->error), "%s: %#x+%#x is not inside the PAM window "
+			 "%#x-%#x", name, base, len, PAM_BASE, PAM_BASE + PAM_SIZE - 1);
+		return -1;
+	}
+	for (unsigned i = 0; i < mem->npam_roms; i++) {
+		const struct region *o = &mem->pam_roms[i];
+		if (overlaps(base, len, o->base, o->len)) {
+			snprintf(mem->error, sizeof(mem->error), "%s at %#x overlaps %s at %#x",
+				 name, base, o->name, o->base);
+			return -1;
+		}
+	}
+	if (mem->npam_roms >= PAM_MAX_ROMS) {
+		snprintf(mem->error, sizeof(mem->error), "%s: too many ROMs in the PAM window", name);
+		return -1;
+	}
+	if (pam_enable(mem))
+		return -1;
+	mem->pam_roms[mem->npam_roms++] = (struct region){ .kind = REGION_ROM, .base = base,
+							   .len = len, .name = name };
+	memcpy(mem->pam_rom + (base - PAM_BASE), rom, len);
+	map_changed(mem);
+	return 0;
+}
+
+void mem_set_pam(struct mem *mem, uint32_t base, uint32_t len, bool read_ram, bool write_ram)
+{
+	if (pam_enable(mem))
+		return;
+	uint8_t v = (uint8_t)((read_ram ? PAM_RE : 0) | (write_ram ? PAM_WE : 0));
+	bool changed = false;
+	for (unsigned c = 0; c < PAM_CHUNKS; c++) {
+		if (overlaps(base, len, PAM_BASE + c * PAM_CHUNK, PAM_CHUNK) && mem->pam[c] != v) {
+			mem->pam[c] = v;
+			changed = true;
+		}
+	}
+	if (changed) {
+		pam_update_pages(mem);
+		map_changed(mem);
+	}
+}
+
+/* ---- physical accesses ---- */
 
 static uint32_t ones(unsigned size)
 {
 	return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 }
 
+/* The size of the pieces an access of size bytes is split into for a device
+ * handling widths, or 0 when the device gets it whole (it handles size, or no
+ * smaller size: see mem.h). */
+static unsigned split_width(unsigned widths, unsigned size)
+{
+	if (widths & size)
+		return 0;
+	for (unsigned w = size >> 1; w; w >>= 1)
+		if (widths & w)
+			return w;
+	return 0;
+}
+
+static uint32_t load(const uint8_t *p, unsigned size)
+{
+	uint32_t v = 0;
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	return v;
+}
+
+static void ram_write(struct mem *mem, uint32_t pa, uint32_t value, unsigned size)
+{
+	for (unsigned i = 0; i < size; i++)
+		mem->ram[pa + i] = (uint8_t)(value >> (8 * i));
+	uint8_t f = mem->page_flags[pa >> 12];
+	if (f && mem->flagged_write)
+		mem->flagged_write(mem->flagged_opaque, pa, size, f);
+}
+
+/* A device access (addr: MMIO offset or port number), split per r->widths. */
+static uint32_t dev_read(const struct region *r, uint32_t addr, unsigned size)
+{
+	if (!r->read)
+		return ones(size);
+	unsigned w = split_width(r->widths, size);
+	if (!w)
+		return r->read(r->opaque, addr, size) & ones(size);
+	uint32_t v = 0;
+	for (unsigned i = 0; i < size; i += w)
+		v |= (r->read(r->opaque, addr + i, w) & ones(w)) << (8 * i);
+	return v;
+}
+
+static void dev_write(const struct region *r, uint32_t addr, uint32_t value, unsigned size)
+{
+	if (!r->write)
+		return;
+	unsigned w = split_width(r->widths, size);
+	if (!w) {
+		r->write(r->opaque, addr, value & ones(size), size);
+		return;
+	}
+	for (unsigned i = 0; i < size; i += w)
+		r->write(r->opaque, addr + i, (value >> (8 * i)) & ones(w), w);
+}
+
 uint32_t mem_read_phys(struct mem *mem, uint32_t pa, unsigned size)
 {
 	unsigned ri = mem->page_region[pa >> 12];
-	uint32_t v = 0;
-	if (!ri) {
-		if (pa < mem->ram_size) {
-			for (unsigned i = 0; i < size; i++)
-				v |= (uint32_t)mem->ram[pa + i] << (8 * i);
-			return v;
-		}
-		return ones(size);
-	}
+	if (!ri)
+		return pa < mem->ram_size ? load(mem->ram + pa, size) : ones(size);
 	const struct region *r = &mem->regions[ri - 1];
-	if (r->kind == REGION_ROM) {
-		for (unsigned i = 0; i < size; i++)
-			v |= (uint32_t)r->rom[pa - r->base + i] << (8 * i);
-		return v;
+	switch (r->kind) {
+	case REGION_ROM:
+		return load(r->rom + (pa - r->base), size);
+	case REGION_PAM:
+		if (!(mem->pam[pam_chunk(pa)] & PAM_RE))
+			return load(mem->pam_rom + (pa - PAM_BASE), size);
+		return pa < mem->ram_size ? load(mem->ram + pa, size) : ones(size);
+	case REGION_MMIO:
+		break;
 	}
-	return r->read ? r->read(r->opaque, pa - r->base, size) & ones(size) : ones(size);
+	return dev_read(r, pa - r->base, size);
 }
 
 void mem_write_phys(struct mem *mem, uint32_t pa, uint32_t value, unsigned size)
@@ -126,31 +290,61 @@ void mem_write_phys(struct mem *mem, uint32_t pa, uint32_t value, unsigned size)
 	unsigned ri = mem->page_region[pa >> 12];
 	if (!ri) {
 		if (pa < mem->ram_size)
-			for (unsigned i = 0; i < size; i++)
-				mem->ram[pa + i] = (uint8_t)(value >> (8 * i));
+			ram_write(mem, pa, value, size);
 		return;
 	}
 	const struct region *r = &mem->regions[ri - 1];
-	if (r->kind == REGION_MMIO && r->write)
-		r->write(r->opaque, pa - r->base, value, size);
-	/* writes to ROM are dropped */
+	switch (r->kind) {
+	case REGION_ROM:
+		return;   /* writes to ROM are dropped */
+	case REGION_PAM:
+		if ((mem->pam[pam_chunk(pa)] & PAM_WE) && pa < mem->ram_size)
+			ram_write(mem, pa, value, size);
+		return;
+	case REGION_MMIO:
+		break;
+	}
+	dev_write(r, pa - r->base, value, size);
+}
+
+/* ---- port I/O ---- */
+
+/* The registration (index + 1) all bytes of the access belong to, 0 if all
+ * are unclaimed, -1 if they are not all the same (or run past port 0xFFFF). */
+static int port_owner(const struct mem *mem, uint16_t port, unsigned size)
+{
+	if ((uint32_t)port + size > 0x10000)
+		return -1;
+	unsigned pi = mem->port_index[port];
+	for (unsigned i = 1; i < size; i++)
+		if (mem->port_index[port + i] != pi)
+			return -1;
+	return (int)pi;
 }
 
 uint32_t io_in(struct mem *mem, uint16_t port, unsigned size)
 {
-	unsigned pi = mem->port_index[port];
-	if (!pi)
-		return ones(size);
-	const struct region *r = &mem->ports[pi - 1];
-	return r->read ? r->read(r->opaque, port, size) & ones(size) : ones(size);
+	int owner = port_owner(mem, port, size);
+	if (owner < 0) {
+		/* split in halves; bytes past port 0xFFFF read as all-ones */
+		unsigned h = size / 2;
+		uint32_t lo = io_in(mem, port, h);
+		uint32_t hi = (uint32_t)port + h > 0xffff ? ones(h) : io_in(mem, (uint16_t)(port + h), h);
+		return lo | hi << (8 * h);
+	}
+	return owner ? dev_read(&mem->ports[owner - 1], port, size) : ones(size);
 }
 
 void io_out(struct mem *mem, uint16_t port, uint32_t value, unsigned size)
 {
-	unsigned pi = mem->port_index[port];
-	if (!pi)
+	int owner = port_owner(mem, port, size);
+	if (owner < 0) {
+		unsigned h = size / 2;
+		io_out(mem, port, value & ones(h), h);
+		if ((uint32_t)port + h <= 0xffff)
+			io_out(mem, (uint16_t)(port + h), (value >> (8 * h)) & ones(h), h);
 		return;
-	const struct region *r = &mem->ports[pi - 1];
-	if (r->write)
-		r->write(r->opaque, port, value & ones(size), size);
+	}
+	if (owner)
+		dev_write(&mem->ports[owner - 1], port, value, size);
 }

@@ -17,6 +17,7 @@ int main(void)
 	srunner_add_suite(sr, decoder_suite());
 	srunner_add_suite(sr, paging_suite());
 	srunner_add_suite(sr, interrupts_suite());
+	srunner_add_suite(sr, mem_suite());
 	srunner_add_suite(sr, shadow_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

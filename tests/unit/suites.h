@@ -16,6 +16,7 @@ Suite *system_suite(void);
 Suite *decoder_suite(void);
 Suite *paging_suite(void);
 Suite *interrupts_suite(void);
+Suite *mem_suite(void);
 Suite *shadow_suite(void);
 
 #endif
