@@ -235,8 +235,10 @@ static void ram_write(struct mem *mem, uint32_t pa, uint32_t value, unsigned siz
 	for (unsigned i = 0; i < size; i++)
 		mem->ram[pa + i] = (uint8_t)(value >> (8 * i));
 	uint8_t f = mem->page_flags[pa >> 12];
-	if (f && mem->flagged_write)
+	if ((f & PGF_TRACED) && mem->flagged_write)
 		mem->flagged_write(mem->flagged_opaque, pa, size, f);
+	if ((f & PGF_CODE) && mem->code_write)
+		mem->code_write(mem->code_opaque, pa, size);
 }
 
 /* A device access (addr: MMIO offset or port number), split per r->widths. */

@@ -75,7 +75,10 @@ struct region {
 #define PAM_MAX_ROMS 16
 
 /* Per RAM page flags (mem->page_flags).  A write that reaches a flagged page
- * through mem_write_phys is reported to mem->flagged_write after it is done. */
+ * through mem_write_phys is reported after it is done: PGF_TRACED pages to
+ * mem->flagged_write (the shadow MMU), PGF_CODE pages to mem->code_write (the
+ * owner of translated code).  Neither kind of page ever gets a shadow write
+ * entry, so every guest write to them comes this way. */
 #define PGF_TRACED 0x01u   /* holds a guest page directory or page table (shadow MMU) */
 #define PGF_CODE   0x02u   /* holds translated code (translator) */
 
@@ -90,6 +93,8 @@ struct mem {
 	uint16_t port_index[65536];  /* 0 or ports index + 1 */
 	uint8_t *page_flags;         /* ram_size >> 12 entries of PGF_* */
 	void (*flagged_write)(void *opaque, uint32_t pa, unsigned len, uint8_t flags);
+	void (*code_write)(void *opaque, uint32_t pa, unsigned len);
+	void *code_opaque;
 	void *flagged_opaque;
 	void (*map_changed)(void *opaque);   /* the physical map changed (PAM, regions) */
 	void *map_opaque;

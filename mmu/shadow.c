@@ -263,6 +263,19 @@ void shadow_drop_writers(struct shadow *sh, uint32_t pa)
 	l->n = 0;
 }
 
+void shadow_set_code_page(struct shadow *sh, uint32_t pa, bool code)
+{
+	uint32_t pg = pa >> 12;
+	if (pg >= sh->npages)
+		return;
+	if (code) {
+		sh->mem->page_flags[pg] |= PGF_CODE;
+		shadow_drop_writers(sh, pa);
+	} else {
+		sh->mem->page_flags[pg] &= (uint8_t)~PGF_CODE;
+	}
+}
+
 /* Drop the entries of directory slots [i0, i1] of every context whose page
  * directory is the page at pd. */
 static void pd_written(struct shadow *sh, uint32_t pd, uint32_t i0, uint32_t i1)

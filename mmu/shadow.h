@@ -101,6 +101,11 @@ void shadow_traced_write(struct shadow *sh, uint32_t pa, unsigned len);
  * holds translated code). */
 void shadow_drop_writers(struct shadow *sh, uint32_t pa);
 
+/* The translator marks a RAM page as holding code it translated (or not any
+ * more): while marked, guest writes to it take the slow path and reach
+ * mem->code_write. */
+void shadow_set_code_page(struct shadow *sh, uint32_t pa, bool code);
+
 /* --check-mmu: compare a hit with a fresh walk (no A/D updates); on a
  * mismatch record the report, set check_failed and stop the CPU. */
 void shadow_check_hit(struct cpu *cpu, uint32_t lin, int acc, const uint8_t *host);

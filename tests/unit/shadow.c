@@ -266,6 +266,41 @@ START_TEST(page_becoming_a_page_table_loses_write_entries)
 }
 END_TEST
 
+static uint32_t code_writes, code_write_pa;
+
+static void on_code_write(void *opaque, uint32_t pa, unsigned len)
+{
+	(void)opaque;
+	(void)len;
+	code_writes++;
+	code_write_pa = pa;
+}
+
+START_TEST(code_pages_get_no_write_entries)
+{
+	setup();
+	M->mem.code_write = on_code_write;
+	code_writes = 0;
+	lin_write(CPU, LIN(7), 4, 1, ACC_WRITE);
+	ck_assert(entry(LIN(7), SC_SW) != 0);
+	/* the translator marks FRAME(7) as code: the write entry goes, and every
+	 * write from now on reaches the owner */
+	shadow_set_code_page(&CPU->shadow, FRAME(7), true);
+	EQ(entry(LIN(7), SC_SW), 0);
+	lin_write(CPU, LIN(7) + 8, 4, 2, ACC_WRITE);
+	EQ(entry(LIN(7), SC_SW), 0);
+	EQ(code_writes, 1);
+	EQ(code_write_pa, FRAME(7) + 8);
+	EQ(h_peek(FRAME(7) + 8, 4), 2);
+	/* reads are unaffected */
+	EQ(lin_read(CPU, LIN(7) + 8, 4, ACC_READ), 2);
+	shadow_set_code_page(&CPU->shadow, FRAME(7), false);
+	lin_write(CPU, LIN(7) + 8, 4, 3, ACC_WRITE);
+	ck_assert(entry(LIN(7), SC_SW) != 0);
+	EQ(code_writes, 1);
+}
+END_TEST
+
 START_TEST(no_paging_context)
 {
 	h_flat32();
@@ -297,6 +332,7 @@ Suite *shadow_suite(void)
 	tcase_add_test(tc, context_lru);
 	tcase_add_test(tc, shared_page_table_across_contexts);
 	tcase_add_test(tc, page_becoming_a_page_table_loses_write_entries);
+	tcase_add_test(tc, code_pages_get_no_write_entries);
 	tcase_add_test(tc, no_paging_context);
 	suite_add_tcase(s, tc);
 	return s;
