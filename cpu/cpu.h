@@ -56,6 +56,28 @@ struct dtr {
 	uint32_t limit;
 };
 
+/* An x87 register: the 80-bit extended real format (SDM Vol. 1 4.2.2) as
+ * it is stored in memory: 64-bit significand, then sign and 15-bit exponent.
+ * MMX register i is st[i].mant (physical register i, not ST(i)). */
+struct x87reg {
+	uint64_t mant;
+	uint16_t se;
+	uint16_t pad[3];
+};
+
+/* x87, MMX and SSE state (SDM Vol. 1 8.1, 10.2, 11.6) */
+struct fpu {
+	struct x87reg st[8];    /* physical registers R0-R7; ST(i) is st[(TOP + i) & 7] */
+	uint16_t fcw;           /* control word */
+	uint16_t fsw;           /* status word, TOP in bits 13:11 */
+	uint16_t ftw;           /* full tag word: 2 bits per physical register, 11b = empty */
+	uint16_t fop;           /* opcode of the last non-control instruction (11 bits) */
+	uint32_t fip, fdp;      /* last instruction and operand pointers (offsets) */
+	uint16_t fcs, fds;      /* and their selectors */
+	uint32_t mxcsr;
+	uint8_t xmm[8][16] __attribute__((aligned(16)));
+};
+
 /* Why the run loop stopped (cpu_run's return) */
 enum cpu_exit {
 	CPU_EXIT_NONE,
@@ -104,6 +126,11 @@ struct cpu {
 	bool reset_request;
 	bool stop_request;
 	uint32_t ex_esp;        /* ESP at the start of the faulting instruction */
+
+	/* x87 / MMX / SSE */
+	struct fpu fpu;
+	void (*ferr)(void *opaque, bool asserted);   /* FERR# output (IRQ13 on a PC), CR0.NE = 0 */
+	void *ferr_opaque;
 
 	/* memory and I/O */
 	struct mem *mem;

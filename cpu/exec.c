@@ -55,11 +55,15 @@ void cpu_reset(struct cpu *cpu)
 	struct mem *mem = cpu->mem;
 	int (*ack)(void *) = cpu->irq_ack;
 	void *ack_opaque = cpu->irq_opaque;
+	void (*ferr)(void *, bool) = cpu->ferr;
+	void *ferr_opaque = cpu->ferr_opaque;
 	struct shadow shadow = cpu->shadow;
 	memset(cpu, 0, sizeof(*cpu));
 	cpu->mem = mem;
 	cpu->irq_ack = ack;
 	cpu->irq_opaque = ack_opaque;
+	cpu->ferr = ferr;
+	cpu->ferr_opaque = ferr_opaque;
 	cpu->shadow = shadow;
 	cpu->a20_mask = 0xffffffffu;
 	cpu->eflags = 0x2;
@@ -78,6 +82,10 @@ void cpu_reset(struct cpu *cpu)
 	cpu->dr[6] = 0xffff0ff0u;
 	cpu->dr[7] = 0x00000400u;
 	cpu->apic_base = 0xfee00900ull;
+	/* x87 and SSE after RESET (SDM Vol. 3 9.1.1, table 9-1) */
+	cpu->fpu.fcw = 0x0040;
+	cpu->fpu.ftw = 0x5555;
+	cpu->fpu.mxcsr = 0x1f80;
 	shadow_flush_all(&cpu->shadow);
 	cpu->shadow.cur = NULL;
 	shadow_switch(cpu);
