@@ -73,8 +73,9 @@ void lin_probe_write(struct cpu *cpu, uint32_t lin, unsigned size, int acc)
 {
 	uint32_t pa;
 	translate(cpu, lin, acc | ACC_WRITE, &pa);
+	/* the part in the next page starts at its first byte: that is CR2 on a fault */
 	if ((lin & 0xfff) + size > 0x1000)
-		translate(cpu, lin + size - 1, acc | ACC_WRITE, &pa);
+		translate(cpu, (lin | 0xfff) + 1, acc | ACC_WRITE, &pa);
 }
 
 void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc)
