@@ -4,6 +4,7 @@
 #   make bench      benchmarks
 #   make run        run the built-in demo guest
 #   make fuzz-decoder N=...   longer decoder-vs-capstone run
+#   make fuzz-fpu N=...       longer x87 vs host run
 
 -include config.mk
 ifeq ($(CC),)
@@ -28,7 +29,7 @@ GUEST_BINS := $(GUEST_ASMS:tests/guest/%.asm=$(B)/guest/%.bin)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-PROGS := shade86 tests/run-sst $(B)/decoder-diff
+PROGS := shade86 tests/run-sst $(B)/decoder-diff $(B)/x87-diff
 ifeq ($(HAVE_CHECK),yes)
 PROGS += $(B)/unit-tests
 endif
@@ -72,6 +73,9 @@ $(B)/decoder-diff: $(B)/tests/decoder-diff.o $(LIB)
 
 $(B)/tests/decoder-diff.o: CFLAGS_ALL += $(CAPSTONE_CFLAGS)
 
+$(B)/x87-diff: $(B)/tests/x87-diff.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+
 $(B)/unit-tests: $(UNIT_OBJS) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) -lpthread
 
@@ -79,6 +83,7 @@ $(UNIT_OBJS): CFLAGS_ALL += $(CHECK_CFLAGS)
 
 SST_DIR ?= tests/sst286
 DIFF_COUNT ?= 2000000
+X87_COUNT ?= 2000000
 
 check: all
 	@echo "== decoder vs capstone (fixed seed)"
@@ -91,6 +96,8 @@ check: all
 	@if [ -f /usr/lib32/libc.so.6 ]; then \
 		$(B)/decoder-diff --mode 32 --file /usr/lib32/libc.so.6; \
 	else echo "decoder-diff: /usr/lib32/libc.so.6 not installed, skipped"; fi
+	@echo "== x87 vs the host FPU (fixed seed)"
+	$(B)/x87-diff --seed 1 --count $(X87_COUNT)
 	@echo "== built-in demo (known answers: pi(10000) = 1229, sum 5736396, F(40), CRC-32 check value)"
 	./shade86 > $(B)/demo.out && cmp $(B)/demo.out tests/demo.expected && echo "demo: ok"
 	@echo "== guest programs"
@@ -127,12 +134,16 @@ fuzz-decoder: $(B)/decoder-diff
 	$(B)/decoder-diff --mode 16 --count $(N) --seed $$(date +%s)
 	$(B)/decoder-diff --mode 32 --count $(N) --seed $$(date +%s)
 
+fuzz-fpu: $(B)/x87-diff
+	$(B)/x87-diff --count $(N) --seed $$(date +%s)
+	$(B)/simd-diff --count $(N) --seed $$(date +%s)
+
 clean:
 	rm -rf $(B) shade86 tests/run-sst
 
 distclean: clean
 	rm -f config.mk config.h
 
-.PHONY: all check bench run fuzz-decoder clean distclean
+.PHONY: all check bench run fuzz-decoder fuzz-fpu clean distclean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "interp.h"
+#include "x87.h"
 
 static handler_fn *const handlers[OP_COUNT] = {
 #define OP(nm, map, opc, match, mnem, operands, fr, fw, fu, attr, feat, handler) [op_##nm] = h_##handler,
@@ -232,6 +233,10 @@ static enum cpu_exit step(struct cpu *cpu)
 				cpu_raise(cpu, EX_NM, -1);
 			if (wait && (cpu->cr0 & (CPU_CR0_MP | CPU_CR0_TS)) == (CPU_CR0_MP | CPU_CR0_TS))
 				cpu_raise(cpu, EX_NM, -1);
+			/* a pending unmasked x87 exception is taken before a waiting
+			 * instruction (and FWAIT) executes (SDM Vol. 1 8.6) */
+			if ((cpu->fpu.fsw & FSW_ES) && x87_waiting(in.op))
+				x87_check_pending(cpu);
 		}
 	}
 	cpu->next_eip = cpu->eip + in.len;

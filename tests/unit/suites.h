@@ -18,5 +18,7 @@ Suite *paging_suite(void);
 Suite *interrupts_suite(void);
 Suite *mem_suite(void);
 Suite *shadow_suite(void);
+Suite *fwcfg_suite(void);
+Suite *x87_suite(void);
 
 #endif
