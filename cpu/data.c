@@ -276,5 +276,5 @@ void h_bound(struct cpu *cpu, const struct insn *in)
 void h_fwait(struct cpu *cpu, const struct insn *in)
 {
 	(void)cpu;
-	(void)in;   /* no unmasked x87 exception can be pending until the FPU exists */
+	(void)in;   /* #NM and a pending x87 exception are checked in step() before any waiting instruction */
 }
