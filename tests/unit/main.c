@@ -21,6 +21,8 @@ int main(void)
 	srunner_add_suite(sr, shadow_suite());
 	srunner_add_suite(sr, fwcfg_suite());
 	srunner_add_suite(sr, x87_suite());
+	srunner_add_suite(sr, uart_suite());
+	srunner_add_suite(sr, kbc_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -20,5 +20,7 @@ Suite *mem_suite(void);
 Suite *shadow_suite(void);
 Suite *fwcfg_suite(void);
 Suite *x87_suite(void);
+Suite *uart_suite(void);
+Suite *kbc_suite(void);
 
 #endif
