@@ -4,7 +4,7 @@
 #   make bench      benchmarks
 #   make run        run the built-in demo guest
 #   make fuzz-decoder N=...   longer decoder-vs-capstone run
-#   make fuzz-fpu N=...       longer x87 vs host run
+#   make fuzz-fpu N=...       longer x87 and MMX/SSE/SSE2 vs host runs
 
 -include config.mk
 ifeq ($(CC),)
@@ -29,7 +29,7 @@ GUEST_BINS := $(GUEST_ASMS:tests/guest/%.asm=$(B)/guest/%.bin)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-PROGS := shade86 tests/run-sst $(B)/decoder-diff $(B)/x87-diff
+PROGS := shade86 tests/run-sst $(B)/decoder-diff $(B)/x87-diff $(B)/simd-diff
 ifeq ($(HAVE_CHECK),yes)
 PROGS += $(B)/unit-tests
 endif
@@ -76,6 +76,9 @@ $(B)/tests/decoder-diff.o: CFLAGS_ALL += $(CAPSTONE_CFLAGS)
 $(B)/x87-diff: $(B)/tests/x87-diff.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
+$(B)/simd-diff: $(B)/tests/simd-diff.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+
 $(B)/unit-tests: $(UNIT_OBJS) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) -lpthread
 
@@ -84,6 +87,7 @@ $(UNIT_OBJS): CFLAGS_ALL += $(CHECK_CFLAGS)
 SST_DIR ?= tests/sst286
 DIFF_COUNT ?= 2000000
 X87_COUNT ?= 2000000
+SIMD_COUNT ?= 2000000
 
 check: all
 	@echo "== decoder vs capstone (fixed seed)"
@@ -98,6 +102,8 @@ check: all
 	else echo "decoder-diff: /usr/lib32/libc.so.6 not installed, skipped"; fi
 	@echo "== x87 vs the host FPU (fixed seed)"
 	$(B)/x87-diff --seed 1 --count $(X87_COUNT)
+	@echo "== MMX/SSE/SSE2 vs the host (fixed seed)"
+	$(B)/simd-diff --seed 1 --count $(SIMD_COUNT)
 	@echo "== built-in demo (known answers: pi(10000) = 1229, sum 5736396, F(40), CRC-32 check value)"
 	./shade86 > $(B)/demo.out && cmp $(B)/demo.out tests/demo.expected && echo "demo: ok"
 	@echo "== guest programs"
@@ -134,7 +140,7 @@ fuzz-decoder: $(B)/decoder-diff
 	$(B)/decoder-diff --mode 16 --count $(N) --seed $$(date +%s)
 	$(B)/decoder-diff --mode 32 --count $(N) --seed $$(date +%s)
 
-fuzz-fpu: $(B)/x87-diff
+fuzz-fpu: $(B)/x87-diff $(B)/simd-diff
 	$(B)/x87-diff --count $(N) --seed $$(date +%s)
 	$(B)/simd-diff --count $(N) --seed $$(date +%s)
 

@@ -8,7 +8,8 @@
 /* ---- control registers (SDM Vol. 3 2.5) ---- */
 #define CR0_WRITABLE (CPU_CR0_PE | CPU_CR0_MP | CPU_CR0_EM | CPU_CR0_TS | CPU_CR0_NE | \
 		      CPU_CR0_WP | CPU_CR0_AM | CPU_CR0_NW | CPU_CR0_CD | CPU_CR0_PG)
-#define CR4_WRITABLE (CPU_CR4_TSD | CPU_CR4_PSE | CPU_CR4_PGE | CPU_CR4_PCE)
+#define CR4_WRITABLE (CPU_CR4_TSD | CPU_CR4_PSE | CPU_CR4_PGE | CPU_CR4_PCE | \
+		      CPU_CR4_OSFXSR | CPU_CR4_OSXMMEXCPT)
 
 /* Every change of CR0, CR3 or CR4 selects the shadow context for the new
  * paging state (a cached one if the address space was seen before). */
@@ -93,10 +94,15 @@ void h_mov_DdRd(struct cpu *cpu, const struct insn *in)
 }
 
 /* ---- CPUID ---- */
-/* EDX of leaf 1: PSE TSC MSR CX8 SEP PGE CMOV.  FPU, MMX, FXSR, SSE and SSE2
- * are added by the FPU/SIMD issue once they execute. */
-#define CPUID_EDX_FEATURES ((1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | \
-			    (1u << 13) | (1u << 15))
+/* EDX of leaf 1 (SDM Vol. 2 "CPUID", table 3-11): FPU, PSE, TSC, MSR, CX8,
+ * SEP, PGE, CMOV, CLFSH, MMX, FXSR, SSE, SSE2: exactly what executes.  Not
+ * offered: VME, DE (breakpoints), PAE, MCE, APIC (until the APIC exists),
+ * MTRR, MCA, PAT, PSE-36, DS, ACPI, SS, HTT, TM, PBE. */
+#define CPUID_EDX_FEATURES ((1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | \
+			    (1u << 11) | (1u << 13) | (1u << 15) | (1u << 19) | (1u << 23) | \
+			    (1u << 24) | (1u << 25) | (1u << 26))
+/* EBX of leaf 1: CLFLUSH line size in 8-byte units (bits 15:8): 64 bytes */
+#define CPUID_EBX_LEAF1 (8u << 8)
 
 static uint32_t str4(const char *s)
 {
@@ -131,6 +137,7 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t out[4])
 		break;
 	case 1:
 		out[0] = CPUID_SIGNATURE;
+		out[1] = CPUID_EBX_LEAF1;
 		out[3] = CPUID_EDX_FEATURES;
 		break;
 	case 2:

@@ -49,6 +49,15 @@ START_TEST(cpuid_leaf1)
 	EQ(EDX & (1u << 11), 1u << 11);         /* SEP: SYSENTER/SYSEXIT */
 	EQ(EDX & (1u << 13), 1u << 13);         /* PGE: CR4.PGE */
 	EQ(EDX & (1u << 15), 1u << 15);         /* CMOV */
+	EQ(EDX & (1u << 0), 1u << 0);           /* FPU: x87 on chip */
+	EQ(EDX & (1u << 19), 1u << 19);         /* CLFSH: CLFLUSH */
+	EQ((EBX >> 8) & 0xff, 8);               /* CLFLUSH line size: 8 x 8 = 64 bytes */
+	EQ(EDX & (1u << 23), 1u << 23);         /* MMX */
+	EQ(EDX & (1u << 24), 1u << 24);         /* FXSR: FXSAVE/FXRSTOR */
+	EQ(EDX & (1u << 25), 1u << 25);         /* SSE */
+	EQ(EDX & (1u << 26), 1u << 26);         /* SSE2 */
+	EQ(EDX & (1u << 1), 0);                 /* VME: not implemented */
+	EQ(EDX & (1u << 9), 0);                 /* APIC: no local APIC yet */
 	EQ(EDX & (1u << 30), 0);                /* reserved */
 }
 END_TEST
