@@ -102,8 +102,10 @@ check: all
 	else echo "decoder-diff: /usr/lib32/libc.so.6 not installed, skipped"; fi
 	@echo "== x87 vs the host FPU (fixed seed)"
 	$(B)/x87-diff --seed 1 --count $(X87_COUNT)
+ifneq ($(SIMD_DIFF),no)
 	@echo "== MMX/SSE/SSE2 vs the host (fixed seed)"
 	$(B)/simd-diff --seed 1 --count $(SIMD_COUNT)
+endif
 	@echo "== built-in demo (known answers: pi(10000) = 1229, sum 5736396, F(40), CRC-32 check value)"
 	./shade86 > $(B)/demo.out && cmp $(B)/demo.out tests/demo.expected && echo "demo: ok"
 	@echo "== guest programs"
