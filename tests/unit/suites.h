@@ -22,5 +22,8 @@ Suite *fwcfg_suite(void);
 Suite *x87_suite(void);
 Suite *uart_suite(void);
 Suite *kbc_suite(void);
+Suite *pic_suite(void);
+Suite *pit_suite(void);
+Suite *rtc_suite(void);
 
 #endif
