@@ -65,23 +65,49 @@ static int add_region(struct mem *mem, const struct region *r)
 		snprintf(mem->error, sizeof(mem->error), "%s: bad access widths %#x", r->name, r->widths);
 		return -1;
 	}
+	unsigned slot = mem->nregions;   /* the first free slot (mem_unmap leaves holes) */
 	for (unsigned i = 0; i < mem->nregions; i++) {
 		const struct region *o = &mem->regions[i];
+		if (!o->len) {
+			if (slot == mem->nregions)
+				slot = i;
+			continue;
+		}
 		if (overlaps(r->base, r->len, o->base, o->len)) {
 			snprintf(mem->error, sizeof(mem->error), "%s at %#x overlaps %s at %#x",
 				 r->name, r->base, o->name, o->base);
 			return -1;
 		}
 	}
-	if (mem->nregions >= MEM_MAX_REGIONS) {
+	if (slot >= MEM_MAX_REGIONS) {
 		snprintf(mem->error, sizeof(mem->error), "%s: too many memory regions", r->name);
 		return -1;
 	}
-	mem->regions[mem->nregions++] = *r;
+	mem->regions[slot] = *r;
+	if (slot == mem->nregions)
+		mem->nregions++;
 	for (uint32_t p = r->base >> 12; p < (r->base >> 12) + (r->len >> 12); p++)
-		mem->page_region[p] = (uint8_t)mem->nregions;
+		mem->page_region[p] = (uint8_t)(slot + 1);
 	map_changed(mem);
 	return 0;
+}
+
+int mem_unmap(struct mem *mem, uint32_t base)
+{
+	for (unsigned i = 0; i < mem->nregions; i++) {
+		struct region *r = &mem->regions[i];
+		if (!r->len || r->base != base || r->kind == REGION_PAM)
+			continue;
+		for (uint32_t p = r->base >> 12; p < (r->base >> 12) + (r->len >> 12); p++)
+			mem->page_region[p] = 0;
+		memset(r, 0, sizeof(*r));   /* a free slot: len 0 */
+		while (mem->nregions && !mem->regions[mem->nregions - 1].len)
+			mem->nregions--;
+		map_changed(mem);
+		return 0;
+	}
+	snprintf(mem->error, sizeof(mem->error), "no ROM or MMIO region starts at %#x", base);
+	return -1;
 }
 
 int mem_map_rom(struct mem *mem, uint32_t base, const uint8_t *data, uint32_t len, const char *name)
@@ -117,16 +143,41 @@ int io_register(struct mem *mem, uint32_t base, uint32_t len, io_read_fn rd, io_
 			return -1;
 		}
 	}
-	if (mem->nports >= MEM_MAX_PORTS) {
+	unsigned slot = mem->nports;   /* the first free slot (io_unregister leaves holes) */
+	for (unsigned i = 0; i < mem->nports; i++) {
+		if (!mem->ports[i].len) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot >= MEM_MAX_PORTS) {
 		snprintf(mem->error, sizeof(mem->error), "%s: too many port ranges", name);
 		return -1;
 	}
-	struct region *r = &mem->ports[mem->nports++];
-	*r = (struct region){ .kind = REGION_MMIO, .base = base, .len = len, .read = rd,
-			      .write = wr, .opaque = opaque, .name = name, .widths = widths };
+	mem->ports[slot] = (struct region){ .kind = REGION_MMIO, .base = base, .len = len, .read = rd,
+					    .write = wr, .opaque = opaque, .name = name, .widths = widths };
+	if (slot == mem->nports)
+		mem->nports++;
 	for (uint32_t p = base; p < base + len; p++)
-		mem->port_index[p] = (uint16_t)mem->nports;
+		mem->port_index[p] = (uint16_t)(slot + 1);
 	return 0;
+}
+
+int io_unregister(struct mem *mem, uint32_t base)
+{
+	for (unsigned i = 0; i < mem->nports; i++) {
+		struct region *r = &mem->ports[i];
+		if (!r->len || r->base != base)
+			continue;
+		for (uint32_t p = r->base; p < r->base + r->len; p++)
+			mem->port_index[p] = 0;
+		memset(r, 0, sizeof(*r));
+		while (mem->nports && !mem->ports[mem->nports - 1].len)
+			mem->nports--;
+		return 0;
+	}
+	snprintf(mem->error, sizeof(mem->error), "no port range starts at %#x", base);
+	return -1;
 }
 
 /* ---- the PAM window ---- */

@@ -87,9 +87,9 @@ struct mem {
 	uint32_t ram_size;
 	uint8_t *page_region;        /* 1 << 20 entries: 0 or region index + 1 */
 	struct region regions[MEM_MAX_REGIONS];
-	unsigned nregions;
+	unsigned nregions;           /* slots used; a removed region leaves a slot with len 0 */
 	struct region ports[MEM_MAX_PORTS];
-	unsigned nports;
+	unsigned nports;             /* likewise */
 	uint16_t port_index[65536];  /* 0 or ports index + 1 */
 	uint8_t *page_flags;         /* ram_size >> 12 entries of PGF_* */
 	void (*flagged_write)(void *opaque, uint32_t pa, unsigned len, uint8_t flags);
@@ -120,6 +120,14 @@ int mem_map_mmio(struct mem *mem, uint32_t base, uint32_t len, io_read_fn rd, io
 		 void *opaque, const char *name, unsigned widths);
 int io_register(struct mem *mem, uint32_t base, uint32_t len, io_read_fn rd, io_write_fn wr,
 		void *opaque, const char *name, unsigned widths);
+
+/* Remove the ROM or MMIO region (mem_unmap; calls mem->map_changed) or the port
+ * range (io_unregister) registered at exactly base, so a device can move (PCI
+ * BARs).  The pages or ports become unassigned again: RAM below ram_size, else
+ * all-ones.  The PAM window cannot be removed.  Return -1 (mem->error set) if
+ * nothing was registered at base. */
+int mem_unmap(struct mem *mem, uint32_t base);
+int io_unregister(struct mem *mem, uint32_t base);
 
 /* Place a ROM image (copied) at base inside the PAM window (any base and length
  * within 0xC0000-0xFFFFF): the BIOS at 0xE0000/0xF0000, option ROMs from 0xC0000.

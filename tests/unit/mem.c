@@ -772,6 +772,122 @@ START_TEST(pam_cpu_view)
 }
 END_TEST
 
+/* ---- removal (mem_unmap, io_unregister): how PCI BARs move ---- */
+
+static int map_changes;
+static void count_map_change(void *opaque)
+{
+	(void)opaque;
+	map_changes++;
+}
+
+START_TEST(mmio_unmap_and_move)
+{
+	struct dev a = { 0 }, b = { 0 };
+	static uint8_t rom[0x1000];
+	mm->map_changed = count_map_change;
+	map_changes = 0;
+	/* a region inside RAM: RAM shows through again after removal */
+	mem_write_phys(mm, 0x10000, 0x12345678, 4);
+	ck_assert_int_eq(mem_map_mmio(mm, 0x10000, 0x2000, dev_rd, dev_wr, &a, "bar", MEM_WALL), 0);
+	ck_assert_int_eq(mem_map_rom(mm, 0x20000, rom, sizeof(rom), "rom"), 0);
+	ck_assert_int_eq(mem_map_mmio(mm, 0xfebf0000u, 0x1000, dev_rd, dev_wr, &b, "other", MEM_W32), 0);
+	EQ(map_changes, 3);
+	EQ(mem_read_phys(mm, 0x10004, 4), DEV_READ(4));
+	ck_assert_ptr_null(mem_ram_ptr(mm, 0x11000));
+	ck_assert_int_eq(mem_unmap(mm, 0x10000), 0);
+	EQ(map_changes, 4);
+	EQ(mem_read_phys(mm, 0x10000, 4), 0x12345678);
+	ck_assert_ptr_eq(mem_ram_ptr(mm, 0x11000), mm->ram + 0x11000);
+	EQ(a.n, 1);
+	/* not a region base, or already gone: refused, nothing changes */
+	ck_assert_int_eq(mem_unmap(mm, 0x10000), -1);
+	ck_assert_int_eq(mem_unmap(mm, 0x20001), -1);
+	EQ(map_changes, 4);
+	/* the others are untouched */
+	mem_read_phys(mm, 0xfebf0000u, 4);
+	EQ(b.n, 1);
+	EQ(mem_read_phys(mm, 0x20000, 1), 0);
+	/* move: map again elsewhere, also over the old place (the slot is reused) */
+	ck_assert_int_eq(mem_map_mmio(mm, 0xfe000000u, 0x2000, dev_rd, dev_wr, &a, "bar", MEM_WALL), 0);
+	EQ(mem_read_phys(mm, 0xfe001008u, 4), DEV_READ(0x1008));
+	ck_assert_int_eq(mem_unmap(mm, 0xfe000000u), 0);
+	EQ(mem_read_phys(mm, 0xfe001008u, 4), 0xffffffff);   /* above RAM: unassigned */
+	ck_assert_int_eq(mem_map_mmio(mm, 0x10000, 0x1000, dev_rd, dev_wr, &a, "bar", MEM_WALL), 0);
+	EQ(mem_read_phys(mm, 0x10010, 2), DEV_READ(0x10) & 0xffff);
+	/* the ROM, then the last slot: removal of every region leaves a clean map */
+	ck_assert_int_eq(mem_unmap(mm, 0x20000), 0);
+	ck_assert_int_eq(mem_unmap(mm, 0xfebf0000u), 0);
+	ck_assert_int_eq(mem_unmap(mm, 0x10000), 0);
+	EQ(mm->nregions, 0);
+	for (uint32_t p = 0; p < (1u << 20); p++)
+		ck_assert_msg(!mm->page_region[p], "page %#x still mapped", p << 12);
+	/* slots freed by removal are reused: MEM_MAX_REGIONS map/unmap cycles */
+	for (unsigned i = 0; i < 2 * MEM_MAX_REGIONS; i++) {
+		ck_assert_int_eq(mem_map_mmio(mm, 0x30000, 0x1000, dev_rd, dev_wr, &a, "bar", MEM_W8), 0);
+		ck_assert_int_eq(mem_unmap(mm, 0x30000), 0);
+	}
+}
+END_TEST
+
+START_TEST(unmap_keeps_pam_window)
+{
+	static uint8_t bios[0x10000];
+	struct dev a = { 0 };
+	memset(bios, 0xb1, sizeof(bios));
+	ck_assert_int_eq(mem_map_mmio(mm, 0xa0000, 0x20000, dev_rd, dev_wr, &a, "vga", MEM_W8), 0);
+	ck_assert_int_eq(mem_map_pam_rom(mm, 0xf0000, bios, sizeof(bios), "bios"), 0);
+	/* the window is not a removable region */
+	ck_assert_int_eq(mem_unmap(mm, PAM_BASE), -1);
+	EQ(mem_read_phys(mm, 0xf0000, 1), 0xb1);
+	/* removing the region before the window keeps the window's slot valid */
+	ck_assert_int_eq(mem_unmap(mm, 0xa0000), 0);
+	EQ(mem_read_phys(mm, 0xffff0, 1), 0xb1);
+	mem_set_pam(mm, 0xf0000, 0x10000, true, true);
+	mem_write_phys(mm, 0xf0000, 0x77, 1);
+	EQ(mem_read_phys(mm, 0xf0000, 1), 0x77);
+	mem_set_pam(mm, 0xf0000, 0x10000, false, false);
+	EQ(mem_read_phys(mm, 0xf0000, 1), 0xb1);
+	/* a new region takes the freed slot and the window still works */
+	ck_assert_int_eq(mem_map_mmio(mm, 0xa0000, 0x20000, dev_rd, dev_wr, &a, "vga", MEM_W8), 0);
+	EQ(mem_read_phys(mm, 0xa0001, 1), DEV_READ(1) & 0xff);
+	EQ(mem_read_phys(mm, 0xf1234, 1), 0xb1);
+}
+END_TEST
+
+START_TEST(port_unregister_and_move)
+{
+	struct dev a = { 0 }, b = { 0 };
+	ck_assert_int_eq(io_register(mm, 0xc000, 8, dev_rd, dev_wr, &a, "bar-io", MEM_WALL), 0);
+	ck_assert_int_eq(io_register(mm, 0xc008, 8, dev_rd, dev_wr, &b, "next", MEM_W8), 0);
+	EQ(io_in(mm, 0xc004, 4), DEV_READ(0xc004));
+	ck_assert_int_eq(io_unregister(mm, 0xc000), 0);
+	EQ(io_in(mm, 0xc004, 4), 0xffffffff);
+	io_out(mm, 0xc000, 1, 1);
+	EQ(a.n, 1);
+	/* only the exact base; a removed range cannot be removed twice */
+	ck_assert_int_eq(io_unregister(mm, 0xc009), -1);
+	ck_assert_int_eq(io_unregister(mm, 0xc000), -1);
+	io_in(mm, 0xc008, 1);
+	EQ(b.n, 1);
+	/* moved: the new place, and the freed slot reused */
+	ck_assert_int_eq(io_register(mm, 0xd000, 8, dev_rd, dev_wr, &a, "bar-io", MEM_WALL), 0);
+	EQ(io_in(mm, 0xd002, 2), DEV_READ(0xd002) & 0xffff);
+	/* the old ports can be taken by someone else now */
+	ck_assert_int_eq(io_register(mm, 0xc000, 8, dev_rd, dev_wr, &b, "newcomer", MEM_W8), 0);
+	ck_assert_int_eq(io_unregister(mm, 0xc000), 0);
+	ck_assert_int_eq(io_unregister(mm, 0xc008), 0);
+	ck_assert_int_eq(io_unregister(mm, 0xd000), 0);
+	EQ(mm->nports, 0);
+	for (unsigned i = 0; i < 2 * MEM_MAX_PORTS; i++) {
+		ck_assert_int_eq(io_register(mm, 0x1f0, 8, dev_rd, dev_wr, &a, "ide", MEM_W8), 0);
+		ck_assert_int_eq(io_unregister(mm, 0x1f0), 0);
+	}
+	for (unsigned p = 0; p < 65536; p++)
+		ck_assert_msg(!mm->port_index[p], "port %#x still claimed", p);
+}
+END_TEST
+
 Suite *mem_suite(void)
 {
 	Suite *s = suite_create("mem");
@@ -810,6 +926,9 @@ Suite *mem_suite(void)
 	tcase_add_checked_fixture(tc, mem_setup, mem_teardown);
 	tcase_add_test(tc, port_overlap_refused);
 	tcase_add_test(tc, region_overlap_refused);
+	tcase_add_test(tc, mmio_unmap_and_move);
+	tcase_add_test(tc, unmap_keeps_pam_window);
+	tcase_add_test(tc, port_unregister_and_move);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pam");
