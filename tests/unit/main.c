@@ -26,6 +26,8 @@ int main(void)
 	srunner_add_suite(sr, pic_suite());
 	srunner_add_suite(sr, pit_suite());
 	srunner_add_suite(sr, rtc_suite());
+	srunner_add_suite(sr, pci_suite());
+	srunner_add_suite(sr, vga_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -25,5 +25,7 @@ Suite *kbc_suite(void);
 Suite *pic_suite(void);
 Suite *pit_suite(void);
 Suite *rtc_suite(void);
+Suite *pci_suite(void);
+Suite *vga_suite(void);
 
 #endif
