@@ -27,5 +27,6 @@ Suite *pit_suite(void);
 Suite *rtc_suite(void);
 Suite *pci_suite(void);
 Suite *vga_suite(void);
+Suite *ata_suite(void);
 
 #endif
