@@ -57,11 +57,20 @@ $(B)/bin2c: roms/bin2c.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -o $@ $<
 
-$(B)/builtin_demo.c: $(B)/roms/demo.bin $(B)/bin2c
-	$(B)/bin2c builtin_demo_rom < $< > $@
+# roms/NAME.asm -> the C array builtin_NAME_rom (and builtin_NAME_rom_len)
+$(B)/builtin_%.c: $(B)/roms/%.bin $(B)/bin2c
+	$(B)/bin2c builtin_$*_rom < $< > $@
 
-shade86: $(B)/frontends/main.o $(B)/builtin_demo.o $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+# the ROMs the program carries inside it
+BUILTIN_ROMS := demo $(patsubst roms/%.asm,%,$(wildcard roms/linuxboot.asm))
+BUILTIN_OBJS := $(BUILTIN_ROMS:%=$(B)/builtin_%.o)
+FRONT_SRCS := $(wildcard frontends/*.c)
+FRONT_OBJS := $(FRONT_SRCS:%.c=$(B)/%.o)
+
+shade86: $(FRONT_OBJS) $(BUILTIN_OBJS) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ZLIB_LIBS) -lpthread
+
+$(FRONT_OBJS): CFLAGS_ALL += $(ZLIB_CFLAGS)
 
 tests/run-sst: $(B)/tests/run-sst.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ZLIB_LIBS) -lpthread

@@ -7,6 +7,8 @@ static void debugcon_write(void *opaque, uint32_t port, uint32_t v, unsigned siz
 {
 	struct debugcon *d = opaque;
 	(void)port;
+	if (!d->out)
+		return;   /* a console nobody listens to */
 	for (unsigned i = 0; i < size; i++) {
 		int c = (int)((v >> (8 * i)) & 0xff);
 		fputc(c, d->out);

@@ -11,6 +11,9 @@ enum {
 	EXIT_HALTED = 10,        /* HLT with nothing that could wake the CPU */
 	EXIT_RESET = 12,         /* the guest asked for a reset */
 	EXIT_MMU_CHECK = 14,     /* --check-mmu found a shadow entry that disagrees with the walk */
+	EXIT_DISK = 16,          /* a disk image could not be written back (flush failed) */
+	EXIT_TIMEOUT = 124,      /* --timeout expired (the status timeout(1) uses) */
+	EXIT_SIGNAL = 128,       /* + the signal number: SIGINT 130, SIGTERM 143 */
 };
 
 #endif

@@ -1,105 +1,86 @@
 /*
- * shade86 command line.  Until the PC machine exists (issue 5), shade86 runs a
- * ROM image on the minimal test machine (devices/testmachine.h); with no
- * arguments it runs the built-in demo guest program.
+ * shade86 command line: parses the options (QEMU's names where the meaning is
+ * the same) and runs the PC (headless.c) or the minimal test machine
+ * (testrun.c).  With no arguments at all it runs the built-in demo guest.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../config.h"
-#include "../devices/testmachine.h"
 #include "exitcodes.h"
-
-extern const unsigned char builtin_demo_rom[];
-extern const unsigned int builtin_demo_rom_len;
+#include "options.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: shade86 [options]\n"
 		"\n"
-		"Runs a guest on the minimal test machine (RAM, a ROM at the top of the first\n"
-		"MiB and of 4 GiB, debug console 0xE9, POST ports 0x80/0x190, exit port 0xF4).\n"
-		"With no -bios it runs the built-in demo program.\n"
+		"Runs a PC (i440FX/PIIX3, SeaBIOS, VGA, IDE disks, serial ports) headless, or\n"
+		"with -machine test the minimal test machine.  With no options at all it\n"
+		"runs the built-in demo guest on the test machine.\n"
 		"\n"
-		"  -bios FILE            ROM image to run (its last 16 bytes hold the reset vector)\n"
+		"Machine:\n"
+		"  -machine pc|test      the machine (default pc)\n"
 		"  -m SIZE               guest RAM in MiB, up to 3584 (suffix M or G; default 128)\n"
-		"  -debugcon [PORT:]FILE bytes written to PORT (default 0xE9) go to FILE\n"
-		"                        ('stdio' for standard output); may be repeated\n"
-		"  -machine test         the machine (only 'test' so far)\n"
-		"  --post-log FILE       log every POST code written to ports 0x80 and 0x190\n"
+		"  -bios FILE            firmware image (pc: default %s;\n"
+		"                        test: a ROM whose last 16 bytes hold the reset vector)\n"
+		"  -hda FILE, -hdb FILE  raw hard disk images (primary master / slave)\n"
+		"  -cdrom FILE           ISO 9660 image in the CD-ROM drive (secondary master)\n"
+		"  -snapshot             guest writes to disks go to a temporary overlay: the\n"
+		"                        images are left untouched\n"
+		"  -boot ORDER           boot device order: letters c (hard disk), d (CD-ROM),\n"
+		"                        a (floppy), n (option ROM); default cd\n"
+		"  -kernel FILE          boot this Linux bzImage directly\n"
+		"  -initrd FILE          its initial ramdisk\n"
+		"  -append STRING        its command line\n"
+		"  -no-reboot            end the run when the guest resets or triple-faults\n"
+		"  -rtc base=utc|DATE    start the RTC at the host time (default) or at DATE\n"
+		"                        (YYYY-MM-DDTHH:MM:SS, UTC) for repeatable runs\n"
+		"  -icount SHIFT         virtual time advances 2^SHIFT ns per instruction and\n"
+		"                        idle time is skipped (default: real time)\n"
+		"\n"
+		"Input and output:\n"
+		"  -display none         no window (the default; the SDL window comes later)\n"
+		"  -nographic            -display none with the serial port on the terminal\n"
+		"  -serial stdio|file:PATH|none\n"
+		"                        COM1 (default stdio); on a terminal, Ctrl-A x quits\n"
+		"  -debugcon [PORT:]FILE bytes written to port 0xE9 (or PORT: 0x402 is SeaBIOS's\n"
+		"                        debug log) go to FILE ('stdio' for standard output)\n"
+		"  --screenshot FILE.png save the screen as PNG when the run ends\n"
+		"  --screen-text FILE    save the text screen's characters when the run ends\n"
+		"  --timeout SECONDS     end the run after SECONDS of host time (status 124)\n"
+		"  --exit-on-serial REGEX\n"
+		"                        end the run with status 0 when a line of serial\n"
+		"                        output matches REGEX (POSIX extended)\n"
+		"  --post-log FILE       log every POST code written to port 0x80\n"
+		"\n"
+		"Debugging:\n"
 		"  --max-insns N         stop after N guest instructions\n"
 		"  --check-mmu           check every shadow page table hit against a fresh page\n"
 		"                        walk; stop with a report at the first mismatch\n"
-		"  -v                    print a status line (instructions, MIPS) at exit\n"
+		"  -v                    status lines (instructions, MIPS) on stderr\n"
 		"  -h, --help            this text\n"
 		"  --version             version\n"
 		"\n"
-		"Exit status: 0 when the guest powers off (\"Shutdown\" to port 0x8900);\n"
-		"(v<<1)|1 when the guest writes v to port 0xF4; %d guest halted\n"
-		"with no way to wake up; %d bad command line; %d a file could not be loaded;\n"
-		"%d triple fault; %d instruction limit reached; %d machine reset requested;\n"
-		"%d --check-mmu found a mismatch.\n",
-		EXIT_HALTED, EXIT_USAGE, EXIT_LOAD, EXIT_TRIPLE_FAULT, EXIT_INSN_LIMIT, EXIT_RESET,
-		EXIT_MMU_CHECK);
+		"Exit status: 0 guest power-off (ACPI, or \"Shutdown\" to port 0x8900) or\n"
+		"--exit-on-serial matched; (v<<1)|1 the guest wrote v to port 0xF4;\n"
+		"%d bad command line; %d a file could not be loaded; %d triple fault\n"
+		"(-no-reboot); %d instruction limit; %d guest halted with interrupts off\n"
+		"(Linux's halt without a power-off method); %d reset (-no-reboot);\n"
+		"%d --check-mmu mismatch; %d a disk image could not be written back;\n"
+		"%d --timeout; 128+N ended by signal N (SIGINT 130, SIGTERM 143).\n",
+		"/usr/share/seabios/bios.bin",
+		EXIT_USAGE, EXIT_LOAD, EXIT_TRIPLE_FAULT, EXIT_INSN_LIMIT, EXIT_HALTED, EXIT_RESET,
+		EXIT_MMU_CHECK, EXIT_DISK, EXIT_TIMEOUT);
 }
 
 static int die_usage(const char *msg, const char *arg)
 {
 	fprintf(stderr, "shade86: %s%s%s (see shade86 --help)\n", msg, arg ? ": " : "", arg ? arg : "");
 	return EXIT_USAGE;
-}
-
-static uint8_t *read_file(const char *path, uint32_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	uint8_t *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > 0x200000) {
-				snprintf(err, errlen, "'%s' is larger than 1 MiB", path);
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			uint8_t *nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				snprintf(err, errlen, "out of memory reading '%s'", path);
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	if (n == 0 || n > 0x100000) {
-		snprintf(err, errlen, "'%s': a ROM image must be 1 byte to 1 MiB (it is %zu bytes)", path, n);
-		free(buf);
-		return NULL;
-	}
-	*len = (uint32_t)n;
-	return buf;
 }
 
 static int parse_size_mib(const char *s, uint32_t *out)
@@ -119,56 +100,161 @@ static int parse_size_mib(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* -rtc base=utc | base=YYYY-MM-DDTHH:MM:SS (UTC) | base=localtime (treated as utc) */
+static int parse_rtc(const char *s, struct options *o)
+{
+	if (strncmp(s, "base=", 5))
+		return -1;
+	s += 5;
+	if (!strcmp(s, "utc") || !strcmp(s, "localtime")) {
+		o->rtc_fixed = false;
+		return 0;
+	}
+	struct tm tm = { 0 };
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	if (sscanf(s, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec) < 3 && sscanf(s, "%d-%d-%d", &y, &mo, &d) != 3)
+		return -1;
+	if (y < 1970 || y > 2099 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	o->rtc_base = (long long)timegm(&tm);
+	o->rtc_fixed = true;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *bios = NULL, *postlog_path = NULL;
-	uint32_t ram = 128u << 20;
-	uint64_t max_insns = UINT64_MAX;
-	bool verbose = false, check_mmu = false;
-	struct tm_console_spec cons[TM_MAX_CONSOLES] = { { 0xe9, stdout } };
-	unsigned ncons = 1;
-	FILE *opened[TM_MAX_CONSOLES] = { 0 };
+	static struct options o;
+	FILE *opened[MAX_CONSOLES + 1] = { 0 };
+	unsigned nopened = 0;
+	bool explicit_cons = false;
+
+	o.ram = 128u << 20;
+	o.max_insns = UINT64_MAX;
+	o.icount_shift = -1;
+	o.serial = SERIAL_STDIO;
+	if (argc == 1)
+		o.machine_test = true;   /* the built-in demo */
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		/* options with a value: accept both -opt and --opt spellings */
+		if (a[0] == '-' && a[1] == '-' && a[2] && strcmp(a, "--help") && strcmp(a, "--version") &&
+		    strncmp(a, "--screen", 8) && strcmp(a, "--timeout") && strcmp(a, "--exit-on-serial") &&
+		    strcmp(a, "--post-log") && strcmp(a, "--max-insns") && strcmp(a, "--check-mmu"))
+			a++;
+#define NEED(what) do { if (!v) return die_usage(a, "needs " what); i++; } while (0)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "-help")) {
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "--version") || !strcmp(a, "-version")) {
-			printf("shade86 0.1 (interpreter; test machine)\n");
+			printf("shade86 0.2 (interpreter; pc and test machines)\n");
 			return 0;
 		} else if (!strcmp(a, "-v")) {
-			verbose = true;
+			o.verbose = true;
 		} else if (!strcmp(a, "--check-mmu")) {
-			check_mmu = true;
+			o.check_mmu = true;
 		} else if (!strcmp(a, "-bios")) {
-			if (!v)
-				return die_usage("-bios needs a file name", NULL);
-			bios = v;
-			i++;
+			NEED("a file name");
+			o.bios = v;
 		} else if (!strcmp(a, "-m")) {
-			if (!v || parse_size_mib(v, &ram))
+			if (!v || parse_size_mib(v, &o.ram))
 				return die_usage("-m needs a size in MiB between 1 and 3584", v);
 			i++;
 		} else if (!strcmp(a, "-machine") || !strcmp(a, "-M")) {
-			if (!v || strcmp(v, "test"))
-				return die_usage("unknown machine (only 'test' exists so far)", v);
+			NEED("pc or test");
+			if (!strcmp(v, "test"))
+				o.machine_test = true;
+			else if (!strcmp(v, "pc") || !strncmp(v, "pc,", 3) || !strcmp(v, "pc-i440fx"))
+				o.machine_test = false;
+			else
+				return die_usage("unknown machine (pc or test)", v);
+		} else if (!strcmp(a, "-hda") || !strcmp(a, "-hdb") || !strcmp(a, "-cdrom")) {
+			NEED("an image file");
+			*(a[1] == 'c' ? &o.cdrom : a[3] == 'a' ? &o.hda : &o.hdb) = v;
+		} else if (!strcmp(a, "-snapshot")) {
+			o.snapshot = true;
+		} else if (!strcmp(a, "-boot")) {
+			NEED("an order such as c or d");
+			o.boot = !strncmp(v, "order=", 6) ? v + 6 : v;
+		} else if (!strcmp(a, "-kernel")) {
+			NEED("a bzImage");
+			o.kernel = v;
+		} else if (!strcmp(a, "-initrd")) {
+			NEED("a file");
+			o.initrd = v;
+		} else if (!strcmp(a, "-append")) {
+			NEED("a command line");
+			o.append = v;
+		} else if (!strcmp(a, "-no-reboot")) {
+			o.no_reboot = true;
+		} else if (!strcmp(a, "-rtc")) {
+			if (!v || parse_rtc(v, &o))
+				return die_usage("-rtc needs base=utc or base=YYYY-MM-DDTHH:MM:SS", v);
 			i++;
+		} else if (!strcmp(a, "-icount")) {
+			char *end;
+			const char *s = v && !strncmp(v, "shift=", 6) ? v + 6 : v;
+			long n = s ? strtol(s, &end, 10) : -1;
+			if (!s || *end || end == s || n < 0 || n > 10)
+				return die_usage("-icount needs a shift between 0 and 10", v);
+			o.icount_shift = (int)n;
+			i++;
+		} else if (!strcmp(a, "-display")) {
+			NEED("none");
+			if (strcmp(v, "none"))
+				return die_usage("only -display none exists so far (the SDL window comes with the desktop issue)", v);
+		} else if (!strcmp(a, "-nographic")) {
+			o.serial = SERIAL_STDIO;
+		} else if (!strcmp(a, "-serial")) {
+			NEED("stdio, file:PATH or none");
+			if (!strcmp(v, "stdio") || !strcmp(v, "mon:stdio"))
+				o.serial = SERIAL_STDIO;
+			else if (!strcmp(v, "none") || !strcmp(v, "null"))
+				o.serial = SERIAL_NONE;
+			else if (!strncmp(v, "file:", 5) && v[5])
+				o.serial = SERIAL_FILE, o.serial_path = v + 5;
+			else
+				return die_usage("-serial takes stdio, file:PATH or none", v);
+		} else if (!strcmp(a, "--screenshot")) {
+			NEED("a file name");
+			o.screenshot = v;
+		} else if (!strcmp(a, "--screen-text")) {
+			NEED("a file name");
+			o.screen_text = v;
+		} else if (!strcmp(a, "--timeout")) {
+			char *end;
+			o.timeout = v ? strtod(v, &end) : 0;
+			if (!v || *end || end == v || !(o.timeout > 0))
+				return die_usage("--timeout needs a number of seconds", v);
+			i++;
+		} else if (!strcmp(a, "--exit-on-serial")) {
+			NEED("a regular expression");
+			o.exit_on_serial = v;
 		} else if (!strcmp(a, "-debugcon")) {
-			if (!v)
-				return die_usage("-debugcon needs [PORT:]FILE", NULL);
-			if (ncons >= TM_MAX_CONSOLES)
+			NEED("[PORT:]FILE");
+			if (!explicit_cons)
+				o.ncons = 0;   /* the first -debugcon replaces the default console */
+			explicit_cons = true;
+			if (o.ncons >= MAX_CONSOLES)
 				return die_usage("too many -debugcon options", v);
 			unsigned long port = 0xe9;
 			const char *file = v;
 			const char *colon = strchr(v, ':');
-			if (colon && colon != v) {
+			if (colon && colon != v && strncmp(v, "file:", 5)) {
 				char *end;
 				port = strtoul(v, &end, 0);
 				if (end != colon || port > 0xffff)
 					return die_usage("bad port in -debugcon", v);
 				file = colon + 1;
+			} else if (!strncmp(v, "file:", 5)) {
+				file = v + 5;
 			}
 			FILE *f = stdout;
 			if (strcmp(file, "stdio")) {
@@ -177,132 +263,37 @@ int main(int argc, char **argv)
 					fprintf(stderr, "shade86: cannot create '%s': %s\n", file, strerror(errno));
 					return EXIT_LOAD;
 				}
-				opened[ncons] = f;
+				opened[nopened++] = f;
 			}
-			/* a -debugcon on the default console port replaces it */
-			unsigned slot = ncons;
-			for (unsigned k = 0; k < ncons; k++)
-				if (cons[k].port == port)
-					slot = k;
-			cons[slot] = (struct tm_console_spec){ (uint16_t)port, f };
-			if (slot == ncons)
-				ncons++;
-			i++;
+			o.cons[o.ncons++] = (struct console_spec){ (uint16_t)port, f };
 		} else if (!strcmp(a, "--post-log")) {
-			if (!v)
-				return die_usage("--post-log needs a file name", NULL);
-			postlog_path = v;
-			i++;
+			NEED("a file name");
+			if (!(o.postlog = fopen(v, "w"))) {
+				fprintf(stderr, "shade86: cannot create '%s': %s\n", v, strerror(errno));
+				return EXIT_LOAD;
+			}
+			opened[nopened++] = o.postlog;
 		} else if (!strcmp(a, "--max-insns")) {
 			char *end;
-			if (!v || (max_insns = strtoull(v, &end, 0), *end) || !*v)
+			if (!v || (o.max_insns = strtoull(v, &end, 0), *end) || !*v)
 				return die_usage("--max-insns needs a number", v);
 			i++;
 		} else {
-			return die_usage("unknown option", a);
+			return die_usage("unknown option", argv[i]);
 		}
+#undef NEED
 	}
+	/* the test machine's console on 0xE9 goes to stdout unless -debugcon says otherwise */
+	if (o.machine_test && !explicit_cons)
+		o.cons[o.ncons++] = (struct console_spec){ 0xe9, stdout };
+	if (o.machine_test && (o.hda || o.hdb || o.cdrom || o.kernel))
+		return die_usage("the test machine has no disks and no kernel loader (use -machine pc)", NULL);
+	if ((o.initrd || o.append) && !o.kernel)
+		return die_usage("-initrd and -append need -kernel", NULL);
 
-	uint8_t *rom;
-	uint32_t rom_len;
-	char err[256];
-	if (bios) {
-		rom = read_file(bios, &rom_len, err, sizeof(err));
-		if (!rom) {
-			fprintf(stderr, "shade86: %s\n", err);
-			return EXIT_LOAD;
-		}
-	} else {
-		rom_len = builtin_demo_rom_len;
-		rom = malloc(rom_len);
-		if (!rom)
-			return EXIT_LOAD;
-		memcpy(rom, builtin_demo_rom, rom_len);
-	}
-	FILE *postlog = NULL;
-	if (postlog_path && !(postlog = fopen(postlog_path, "w"))) {
-		fprintf(stderr, "shade86: cannot create '%s': %s\n", postlog_path, strerror(errno));
-		free(rom);
-		return EXIT_LOAD;
-	}
-
-	static struct testmachine tm;
-	if (testmachine_init(&tm, ram, rom, rom_len, cons, ncons, postlog)) {
-		fprintf(stderr, "shade86: %s\n", tm.error);
-		free(rom);
-		return EXIT_LOAD;
-	}
-	free(rom);
-	tm.cpu.shadow.check = check_mmu;
-
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int status = 0;
-	uint64_t left = max_insns;
-	for (;;) {
-		uint64_t chunk = left < 1000000 ? left : 1000000;
-		if (!chunk) {
-			fprintf(stderr, "shade86: instruction limit reached at %04X:%08X\n",
-				tm.cpu.seg[S_CS].sel, tm.cpu.eip);
-			status = EXIT_INSN_LIMIT;
-			break;
-		}
-		uint64_t before = tm.cpu.icount;
-		enum cpu_exit ex = cpu_run(&tm.cpu, chunk);
-		left -= tm.cpu.icount - before < left ? tm.cpu.icount - before : left;
-		if (ex == CPU_EXIT_COUNT)
-			continue;
-		if (ex == CPU_EXIT_STOP && tm.cpu.shadow.check_failed) {
-			fprintf(stderr, "shade86: --check-mmu: %s\n", tm.cpu.shadow.check_report);
-			status = EXIT_MMU_CHECK;
-			break;
-		}
-		if (ex == CPU_EXIT_STOP && tm.exit.written) {
-			status = tm.exit.status;
-			break;
-		}
-		if (ex == CPU_EXIT_HLT) {
-			/* nothing on the test machine can raise an interrupt */
-			fprintf(stderr, "shade86: guest halted at %04X:%08X (no interrupt source)\n",
-				tm.cpu.seg[S_CS].sel, tm.cpu.eip);
-			status = EXIT_HALTED;
-			break;
-		}
-		if (ex == CPU_EXIT_TRIPLE_FAULT) {
-			fprintf(stderr, "shade86: triple fault at %04X:%08X\n",
-				tm.cpu.seg[S_CS].sel, tm.cpu.eip);
-			status = EXIT_TRIPLE_FAULT;
-			break;
-		}
-		if (ex == CPU_EXIT_RESET) {
-			fprintf(stderr, "shade86: guest requested a reset\n");
-			status = EXIT_RESET;
-			break;
-		}
-		if (ex == CPU_EXIT_STOP && tm.shutdown.off) {
-			status = EXIT_OK;
-			break;
-		}
-		if (ex == CPU_EXIT_STOP)
-			break;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (verbose) {
-		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-		const struct shadow_stats *st = &tm.cpu.shadow.stats;
-		fprintf(stderr, "shade86: %" PRIu64 " instructions in %.3f s, %.1f MIPS, exit status %d\n",
-			tm.cpu.icount, s, s > 0 ? (double)tm.cpu.icount / s / 1e6 : 0.0, status);
-		fprintf(stderr, "shade86: shadow MMU: %" PRIu64 " fills, %" PRIu64 " context switches to a "
-			"cached context, %" PRIu64 " to a new one (%" PRIu64 " evictions), %" PRIu64
-			" traced writes, %" PRIu64 " entries dropped\n", st->fills, st->switch_hits,
-			st->switch_misses, st->evictions, st->traced_writes, st->dropped);
-	}
+	int status = o.machine_test ? run_test_machine(&o) : run_pc(&o);
 	fflush(stdout);
-	for (unsigned k = 0; k < TM_MAX_CONSOLES; k++)
-		if (opened[k])
-			fclose(opened[k]);
-	if (postlog)
-		fclose(postlog);
-	testmachine_free(&tm);
+	for (unsigned k = 0; k < nopened; k++)
+		fclose(opened[k]);
 	return status;
 }

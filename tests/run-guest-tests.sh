@@ -16,7 +16,7 @@ for bin in "$DIR"/*.bin; do
 	[ -e "$bin" ] || continue
 	name=$(basename "$bin" .bin)
 	# shellcheck disable=SC2086
-	timeout 120 "$SHADE86" -bios "$bin" --max-insns 200000000 $EXTRA > "$tmp" 2> "$tmp.err"
+	timeout 120 "$SHADE86" -machine test -bios "$bin" --max-insns 200000000 $EXTRA > "$tmp" 2> "$tmp.err"
 	status=$?
 	want=1
 	[ -f "tests/guest/$name.status" ] && want=$(cat "tests/guest/$name.status")

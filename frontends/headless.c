@@ -1,0 +1,408 @@
+/*
+ * Running the PC without a window: serial port on the terminal or a file,
+ * host time pacing (sleeping while the guest idles), --timeout,
+ * --exit-on-serial, a PNG screenshot at the end, disks flushed on every way
+ * out (including SIGINT/SIGTERM), and the exit status that says how the run
+ * ended (exitcodes.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../devices/pc.h"
+#include "exitcodes.h"
+#include "options.h"
+#if __has_include("../frontends/png.h") && __has_include("../devices/linuxboot.h")
+#include "../devices/linuxboot.h"
+#include "png.h"
+#else /* TEMPORARY until the helper's files land */
+static int png_write_rgb(const char *p, const uint32_t *x, unsigned w, unsigned h, char *e, size_t n)
+{ (void)p; (void)x; (void)w; (void)h; snprintf(e, n, "no png yet"); return -1; }
+struct fwcfg;
+static int linuxboot_setup(struct fwcfg *f, uint32_t r, const char *k, const char *i, const char *a,
+			   const uint8_t *rom, uint32_t rl, char *e, size_t n)
+{ (void)f; (void)r; (void)k; (void)i; (void)a; (void)rom; (void)rl; snprintf(e, n, "no linuxboot yet"); return -1; }
+#endif
+
+extern const unsigned char builtin_linuxboot_rom[];
+extern const unsigned int builtin_linuxboot_rom_len;
+
+struct headless {
+	struct pc pc;
+	struct options *o;
+	FILE *serial_out;
+	bool serial_in;            /* stdin feeds COM1 */
+	bool raw_tty;
+	struct termios saved_tty;
+	uint8_t inbuf[256];        /* host input not yet taken by the UART */
+	size_t in_len, in_pos;
+	bool ctrl_a;               /* the last terminal byte was Ctrl-A */
+	bool quit;                 /* Ctrl-A x */
+	bool stdin_eof;
+	regex_t re;
+	bool have_re, matched;
+	char line[1024];           /* the serial line being received (for the regex) */
+	size_t line_len;
+};
+
+static volatile sig_atomic_t got_signal;
+static struct cpu *signal_cpu;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+	if (signal_cpu)
+		signal_cpu->stop_request = true;
+}
+
+/* COM1 output: to the terminal or file, and through the --exit-on-serial regex
+ * one line at a time (a partial line is tried too, for prompts). */
+static void serial_tx(void *opaque, uint8_t byte)
+{
+	struct headless *h = opaque;
+	if (h->serial_out) {
+		fputc(byte, h->serial_out);
+		if (byte == '\n')
+			fflush(h->serial_out);
+	}
+	if (!h->have_re || h->matched)
+		return;
+	if (byte == '\n' || byte == '\r') {
+		h->line_len = 0;
+		return;
+	}
+	if (h->line_len + 1 < sizeof(h->line))
+		h->line[h->line_len++] = (char)byte;
+	h->line[h->line_len] = 0;
+	if (!regexec(&h->re, h->line, 0, NULL, 0)) {
+		h->matched = true;
+		h->pc.cpu.stop_request = true;
+	}
+}
+
+static void restore_tty(struct headless *h)
+{
+	if (h->raw_tty) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &h->saved_tty);
+		h->raw_tty = false;
+	}
+}
+
+/* Serial input from stdin: a terminal is put in raw mode (keys go to the
+ * guest; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A). */
+static void setup_input(struct headless *h)
+{
+	if (h->o->serial != SERIAL_STDIO)
+		return;
+	h->serial_in = true;
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &h->saved_tty) == 0) {
+		struct termios t = h->saved_tty;
+		cfmakeraw(&t);
+		t.c_oflag |= OPOST | ONLCR;   /* keep our own messages readable */
+		if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
+			h->raw_tty = true;
+	}
+	int fl = fcntl(STDIN_FILENO, F_GETFL);
+	if (fl >= 0)
+		fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void pump_input(struct headless *h)
+{
+	if (!h->serial_in)
+		return;
+	if (h->in_pos == h->in_len && !h->stdin_eof) {
+		ssize_t n = read(STDIN_FILENO, h->inbuf, sizeof(h->inbuf));
+		h->in_pos = h->in_len = 0;
+		if (n == 0)
+			h->stdin_eof = true;
+		if (n <= 0)
+			return;
+		/* Ctrl-A escapes on a terminal */
+		size_t k = 0;
+		for (ssize_t i = 0; i < n; i++) {
+			uint8_t c = h->inbuf[i];
+			if (h->raw_tty && h->ctrl_a) {
+				h->ctrl_a = false;
+				if (c == 'x' || c == 'X') {
+					h->quit = true;
+					h->pc.cpu.stop_request = true;
+					break;
+				}
+				if (c != 1)
+					continue;   /* unknown escape: dropped */
+			} else if (h->raw_tty && c == 1) {
+				h->ctrl_a = true;
+				continue;
+			}
+			h->inbuf[k++] = c;
+		}
+		h->in_len = k;
+	}
+	if (h->in_pos < h->in_len)
+		h->in_pos += uart_receive(&h->pc.uart[0], h->inbuf + h->in_pos, h->in_len - h->in_pos);
+}
+
+/* Sleep until host time `until` (ns), or until stdin has input. */
+static void idle_wait(struct headless *h, uint64_t until)
+{
+	uint64_t now = pc_host_ns();
+	if (until <= now)
+		return;
+	uint64_t ns = until - now;
+	if (ns > 100000000)
+		ns = 100000000;   /* look at the signals and the timeout now and then */
+	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+	struct pollfd p = { STDIN_FILENO, POLLIN, 0 };
+	bool poll_in = h->serial_in && !h->stdin_eof && h->in_pos == h->in_len;
+	ppoll(&p, poll_in ? 1 : 0, &ts, NULL);
+	h->pc.idle_ns += pc_host_ns() - now;
+}
+
+static int screenshot(struct headless *h)
+{
+	struct options *o = h->o;
+	int rc = 0;
+	if (o->screenshot) {
+		enum { MAXW = 2560, MAXH = 1600 };
+		uint32_t *rgb = malloc(sizeof(uint32_t) * MAXW * MAXH);
+		unsigned w = 0, hh = 0;
+		char err[300];
+		if (!rgb) {
+			fprintf(stderr, "shade86: --screenshot: out of memory\n");
+			rc = -1;
+		} else {
+			if (vga_render(&h->pc.vga, rgb, MAXW, MAXH, &w, &hh) || !w || !hh) {
+				/* the screen is off: a black VGA-sized picture says so */
+				w = 640;
+				hh = 480;
+				memset(rgb, 0, sizeof(uint32_t) * w * hh);
+			}
+			if (png_write_rgb(o->screenshot, rgb, w, hh, err, sizeof(err))) {
+				fprintf(stderr, "shade86: --screenshot: %s\n", err);
+				rc = -1;
+			}
+			free(rgb);
+		}
+	}
+	if (o->screen_text) {
+		FILE *f = fopen(o->screen_text, "w");
+		if (!f) {
+			fprintf(stderr, "shade86: --screen-text: cannot create '%s': %s\n", o->screen_text, strerror(errno));
+			return -1;
+		}
+		unsigned cols, rows;
+		vga_text_size(&h->pc.vga, &cols, &rows);
+		for (unsigned r = 0; r < rows; r++) {
+			const char *s = vga_text_row(&h->pc.vga, r);
+			fprintf(f, "%s\n", s ? s : "");
+		}
+		if (fclose(f)) {
+			fprintf(stderr, "shade86: --screen-text: cannot write '%s': %s\n", o->screen_text, strerror(errno));
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static void status_line(struct headless *h, uint64_t t0, uint64_t *last_icount, uint64_t *last_t, bool final)
+{
+	uint64_t now = pc_host_ns();
+	struct pc *pc = &h->pc;
+	double dt = (double)(now - *last_t) / 1e9;
+	double total = (double)(now - t0) / 1e9;
+	double mips = dt > 0 ? (double)(pc->cpu.icount - *last_icount) / dt / 1e6 : 0;
+	if (final)
+		mips = total > 0 ? (double)pc->cpu.icount / total / 1e6 : 0;
+	fprintf(stderr, "%sshade86: %.1f s, %" PRIu64 " instructions, %.1f MIPS%s, virtual time %.3f s (%.3f s idle)%s",
+		h->raw_tty ? "\r" : "", total, pc->cpu.icount, mips, final ? " on average" : "",
+		(double)vclock_now(&pc->clock) / 1e9, (double)pc->idle_ns / 1e9, h->raw_tty ? "\r\n" : "\n");
+	*last_icount = pc->cpu.icount;
+	*last_t = now;
+}
+
+int run_pc(struct options *o)
+{
+	static struct headless h;
+	memset(&h, 0, sizeof(h));
+	h.o = o;
+	if (o->exit_on_serial) {
+		int e = regcomp(&h.re, o->exit_on_serial, REG_EXTENDED | REG_NOSUB);
+		if (e) {
+			char msg[200];
+			regerror(e, &h.re, msg, sizeof(msg));
+			fprintf(stderr, "shade86: --exit-on-serial: bad regular expression '%s': %s\n", o->exit_on_serial, msg);
+			return EXIT_USAGE;
+		}
+		h.have_re = true;
+	}
+	if (o->serial == SERIAL_STDIO) {
+		h.serial_out = stdout;
+	} else if (o->serial == SERIAL_FILE) {
+		h.serial_out = fopen(o->serial_path, "w");
+		if (!h.serial_out) {
+			fprintf(stderr, "shade86: -serial: cannot create '%s': %s\n", o->serial_path, strerror(errno));
+			return EXIT_LOAD;
+		}
+	}
+
+	struct pc_config cfg = { 0 };
+	cfg.ram_size = o->ram;
+	cfg.bios = o->bios;
+	cfg.drive[PC_HDA] = o->hda;
+	cfg.drive[PC_HDB] = o->hdb;
+	cfg.drive[PC_CDROM] = o->cdrom;
+	cfg.snapshot = o->snapshot;
+	cfg.boot = o->boot;
+	cfg.serial[0] = (struct uart_backend){ serial_tx, &h };
+	cfg.icount_shift = o->icount_shift;
+	cfg.rtc_start = o->rtc_fixed ? (time_t)o->rtc_base : time(NULL);
+	cfg.postlog = o->postlog;
+	for (unsigned i = 0; i < o->ncons; i++) {
+		if (o->cons[i].port == 0xe9)
+			cfg.debugcon = o->cons[i].out;
+		else if (o->cons[i].port == 0x402)
+			cfg.firmware_log = o->cons[i].out;
+		else {
+			fprintf(stderr, "shade86: -debugcon: the PC has consoles at 0xE9 and 0x402 only\n");
+			return EXIT_USAGE;
+		}
+	}
+
+	struct pc *pc = &h.pc;
+	if (pc_init(pc, &cfg)) {
+		fprintf(stderr, "shade86: %s\n", pc->error);
+		return EXIT_LOAD;
+	}
+	if (o->kernel) {
+		char err[400];
+		if (linuxboot_setup(&pc->fwcfg, o->ram, o->kernel, o->initrd, o->append,
+				    builtin_linuxboot_rom, builtin_linuxboot_rom_len, err, sizeof(err))) {
+			fprintf(stderr, "shade86: %s\n", err);
+			pc_free(pc);
+			return EXIT_LOAD;
+		}
+	}
+	pc->cpu.shadow.check = o->check_mmu;
+
+	signal_cpu = &pc->cpu;
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	setup_input(&h);
+
+	uint64_t t0 = pc_host_ns(), last_t = t0, last_icount = 0, last_status = t0;
+	uint64_t deadline = o->timeout > 0 ? t0 + (uint64_t)(o->timeout * 1e9) : UINT64_MAX;
+	int status = -1;
+	while (status < 0) {
+		uint64_t budget = 1000000;
+		uint64_t used = pc->cpu.icount;
+		if (used >= o->max_insns) {
+			fprintf(stderr, "shade86: instruction limit reached at %04X:%08X\n",
+				pc->cpu.seg[S_CS].sel, pc->cpu.eip);
+			status = EXIT_INSN_LIMIT;
+			break;
+		}
+		if (o->max_insns - used < budget)
+			budget = o->max_insns - used;
+		pump_input(&h);
+		enum pc_event ev = pc_run(pc, budget);
+		uint64_t now = pc_host_ns();
+		if (o->verbose && now - last_status >= 2000000000u) {
+			status_line(&h, t0, &last_icount, &last_t, false);
+			last_status = now;
+		}
+		if (got_signal) {
+			fprintf(stderr, "%sshade86: stopped by signal %d\n", h.raw_tty ? "\r\n" : "", (int)got_signal);
+			status = EXIT_SIGNAL + got_signal;
+			break;
+		}
+		if (h.matched) {
+			status = EXIT_OK;
+			break;
+		}
+		if (h.quit) {
+			status = EXIT_OK;
+			break;
+		}
+		if (now >= deadline) {
+			fprintf(stderr, "%sshade86: timeout after %g s\n", h.raw_tty ? "\r\n" : "", o->timeout);
+			status = EXIT_TIMEOUT;
+			break;
+		}
+		switch (ev) {
+		case PC_RUNNING:
+			break;
+		case PC_IDLE: {
+			uint64_t until = pc_next_deadline(pc);
+			if (until > deadline)
+				until = deadline;
+			idle_wait(&h, until);
+			break;
+		}
+		case PC_HALTED:
+			fprintf(stderr, "shade86: guest halted with interrupts disabled at %04X:%08X\n",
+				pc->cpu.seg[S_CS].sel, pc->cpu.eip);
+			status = EXIT_HALTED;
+			break;
+		case PC_POWEROFF:
+			status = EXIT_OK;
+			break;
+		case PC_EXIT_PORT:
+			status = pc->exit.status;
+			break;
+		case PC_RESET:
+		case PC_TRIPLE_FAULT:
+			if (o->no_reboot) {
+				if (ev == PC_TRIPLE_FAULT)
+					fprintf(stderr, "shade86: triple fault at %04X:%08X\n",
+						pc->cpu.seg[S_CS].sel, pc->cpu.eip);
+				else
+					fprintf(stderr, "shade86: guest requested a reset\n");
+				status = ev == PC_TRIPLE_FAULT ? EXIT_TRIPLE_FAULT : EXIT_RESET;
+			} else {
+				if (o->verbose)
+					fprintf(stderr, "shade86: %s: resetting the machine\n",
+						ev == PC_TRIPLE_FAULT ? "triple fault" : "reset requested");
+				pc_reset(pc);
+			}
+			break;
+		case PC_STOPPED:
+			pc->cpu.stop_request = false;
+			break;
+		case PC_MMU_CHECK:
+			fprintf(stderr, "shade86: --check-mmu: %s\n", pc->cpu.shadow.check_report);
+			status = EXIT_MMU_CHECK;
+			break;
+		}
+	}
+	restore_tty(&h);
+	signal_cpu = NULL;
+	if (h.serial_out)
+		fflush(h.serial_out);
+	if (o->verbose)
+		status_line(&h, t0, &last_icount, &last_t, true);
+	if (screenshot(&h) && status == EXIT_OK)
+		status = EXIT_LOAD;
+	if (pc_flush_disks(pc)) {
+		fprintf(stderr, "shade86: %s\n", pc->error);
+		status = EXIT_DISK;
+	}
+	pc_free(pc);
+	if (h.serial_out && h.serial_out != stdout)
+		fclose(h.serial_out);
+	if (h.have_re)
+		regfree(&h.re);
+	return status;
+}

@@ -1,0 +1,46 @@
+/* The command line of shade86, parsed (frontends/main.c), and the two ways to
+ * run it: the PC (frontends/headless.c) and the minimal test machine
+ * (frontends/testrun.c). */
+#ifndef SHADE86_OPTIONS_H
+#define SHADE86_OPTIONS_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MAX_CONSOLES 4
+
+struct console_spec {
+	uint16_t port;
+	FILE *out;
+};
+
+enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+
+struct options {
+	bool machine_test;            /* -machine test (else pc) */
+	const char *bios;
+	uint32_t ram;
+	struct console_spec cons[MAX_CONSOLES];
+	unsigned ncons;
+	FILE *postlog;
+	uint64_t max_insns;
+	bool verbose, check_mmu;
+	/* pc */
+	const char *hda, *hdb, *cdrom;
+	bool snapshot;
+	const char *boot;
+	const char *kernel, *initrd, *append;
+	enum serial_kind serial;
+	const char *serial_path;
+	const char *screenshot, *screen_text;
+	double timeout;               /* seconds, 0 = none */
+	const char *exit_on_serial;   /* extended regex, or NULL */
+	bool no_reboot;
+	int icount_shift;             /* -1 realtime */
+	bool rtc_fixed;               /* -rtc base=... given */
+	long long rtc_base;
+};
+
+int run_pc(struct options *o);
+int run_test_machine(struct options *o);
+#endif
