@@ -50,6 +50,13 @@ static void cf9_reset(void *opaque, bool hard)
 	sys_reset_request(opaque);
 }
 
+static void acpi_poweroff(void *opaque)
+{
+	struct pc *pc = opaque;
+	pc->poweroff = true;
+	pc->cpu.stop_request = true;
+}
+
 /* FERR# -> IRQ13 (the PC/AT's DOS-compatible FPU error reporting) */
 static void ferr_changed(void *opaque, bool asserted)
 {
@@ -181,7 +188,7 @@ static int setup_fwcfg(struct pc *pc)
 	    fwcfg_set_u16(f, FW_CFG_NB_CPUS, 1) ||
 	    fwcfg_set_u16(f, FW_CFG_MAX_CPUS, 1) ||
 	    fwcfg_set_u16(f, FW_CFG_NOGRAPHIC, 0) ||
-	    add_e820(pc))
+	    add_e820(pc) || acpi_add_tables(f))
 		goto oom;
 	if (pc->vga.rom && fwcfg_add_file(f, VGA_ROM_FWCFG_NAME, pc->vga.rom, pc->vga.rom_len))
 		goto oom;
@@ -281,6 +288,7 @@ int pc_init(struct pc *pc, const struct pc_config *cfg)
 	    uart_init(&pc->uart[1], &pc->mem, &pc->clock, UART_COM2_BASE,
 		      pic_irq_line(&pc->pic, UART_COM2_IRQ), cfg->serial[1]) ||
 	    fwcfg_init(&pc->fwcfg, &pc->mem) ||
+	    acpi_pm_init(&pc->acpi, &pc->mem, acpi_poweroff, pc) ||
 	    io_register(&pc->mem, 0xf0, 1, port_f0_read, port_f0_write, pc, "fpu-error", MEM_W8) ||
 	    debugcon_init(&pc->con_e9, &pc->mem, 0xe9, cfg->debugcon) ||
 	    debugcon_init(&pc->con_402, &pc->mem, 0x402, cfg->firmware_log) ||
@@ -351,7 +359,7 @@ void pc_reset(struct pc *pc)
 	piix_ide_reset(&pc->ide);
 	pci_dev_reset(&pc->vga.pci);
 	vga_reset(&pc->vga);
-	pc->pm1_sts = pc->pm1_en = pc->pm1_cnt = 0;
+	acpi_pm_reset(&pc->acpi);
 	pc->cpu.reset_request = false;
 	pc->cpu.irq_line = pic_intr(&pc->pic);
 	update_a20(pc);

@@ -10,9 +10,8 @@
  *        8042 (IRQ1/IRQ12), port 0x92, COM1 (IRQ4), COM2 (IRQ3), fw_cfg
  *        (0x510), FPU error (FERR# -> IRQ13, port 0xF0 clears it), debug
  *        ports: 0x80 POST, 0xE9 and 0x402 consoles, 0xF4 exit, 0x8900 shutdown
- *   ACPI: a PIIX4-style power-management block whose PM1a control register
- *        powers the machine off (see pc.c), described in tables SeaBIOS
- *        installs from fw_cfg.
+ *   ACPI: a PM1a register block whose control register powers the machine
+ *        off, described in tables SeaBIOS installs from fw_cfg (acpi.h).
  *   Firmware: SeaBIOS in the PAM window (its last 128 KiB below 1 MiB) and at
  *        the top of 4 GiB, where the CPU starts.
  *
@@ -29,6 +28,7 @@
 
 #include "../cpu/cpu.h"
 #include "../mmu/mem.h"
+#include "acpi.h"
 #include "debugport.h"
 #include "disk.h"
 #include "fwcfg.h"
@@ -109,9 +109,8 @@ struct pc {
 	struct exitport exit;
 	struct shutdownport shutdown;
 
-	/* ACPI power management block (pc.c) */
-	uint16_t pm1_sts, pm1_en, pm1_cnt;
-	bool poweroff;
+	struct acpi_pm acpi;
+	bool poweroff;           /* the guest entered ACPI S5 */
 
 	bool a20_kbc, a20_port92;     /* the two A20 gate outputs, ORed */
 	uint8_t *bios;

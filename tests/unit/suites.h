@@ -28,5 +28,6 @@ Suite *rtc_suite(void);
 Suite *pci_suite(void);
 Suite *vga_suite(void);
 Suite *ata_suite(void);
+Suite *acpi_suite(void);
 
 #endif

@@ -1,0 +1,48 @@
+/*
+ * A minimal ACPI platform: enough for an ACPI operating system (Linux) to
+ * find the machine's power-off method, and nothing it could misuse.
+ *
+ * Hardware: a fixed PM1a register block at ACPI_PM_BASE, as in the PIIX4's
+ * power-management function (ACPI 1.0b, 4.7.3): PM1a_STS (+0) and PM1a_EN
+ * (+2), the event block; PM1a_CNT (+4), the control block.  Writing SLP_EN
+ * with SLP_TYP = ACPI_S5_TYP to PM1a_CNT enters S5 (soft off): the machine's
+ * power-off callback runs.  SCI_EN reads 1 (the machine is always in ACPI
+ * mode, so the FADT has no SMI command port).  No PM timer, no GPEs, no
+ * SCI is ever raised.
+ *
+ * Tables: RSDP, RSDT, FADT (revision 1), FACS and a DSDT holding only the
+ * \_S5 sleep-type package, built here and handed to SeaBIOS the way QEMU
+ * does: fw_cfg files "etc/acpi/rsdp" and "etc/acpi/tables" plus
+ * "etc/table-loader", the BIOS linker/loader script (ALLOCATE each file in
+ * the F segment or high memory, ADD_POINTER to patch the table addresses,
+ * ADD_CHECKSUM to fix the checksums once they are known).  No MADT: the CPU
+ * has no local APIC, and the interrupt model stays the 8259A pair.
+ */
+#ifndef SHADE86_ACPI_H
+#define SHADE86_ACPI_H
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mem;
+struct fwcfg;
+struct state_writer;
+struct state_reader;
+
+#define ACPI_PM_BASE 0x600
+#define ACPI_SCI_IRQ 9
+#define ACPI_S5_TYP 5     /* the SLP_TYP value \_S5 declares */
+
+struct acpi_pm {
+	uint16_t sts, en, cnt;
+	void (*poweroff)(void *opaque);
+	void *opaque;
+};
+
+/* Registers the PM1a ports.  -1 if they are taken (mem->error). */
+int acpi_pm_init(struct acpi_pm *pm, struct mem *mem, void (*poweroff)(void *opaque), void *opaque);
+void acpi_pm_reset(struct acpi_pm *pm);
+/* Adds the tables and the loader script to fw_cfg.  -1 when out of memory. */
+int acpi_add_tables(struct fwcfg *f);
+void acpi_pm_save(const struct acpi_pm *pm, struct state_writer *w);
+int acpi_pm_load(struct acpi_pm *pm, struct state_reader *r);
+#endif
