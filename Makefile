@@ -25,6 +25,8 @@ ROM_ASMS := $(wildcard roms/*.asm)
 ROM_BINS := $(ROM_ASMS:roms/%.asm=$(B)/roms/%.bin)
 GUEST_ASMS := $(wildcard tests/guest/*.asm)
 GUEST_BINS := $(GUEST_ASMS:tests/guest/%.asm=$(B)/guest/%.bin)
+PC_ASMS := $(wildcard tests/pc/*.asm)
+PC_BINS := $(PC_ASMS:tests/pc/%.asm=$(B)/pc/%.bin)
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
@@ -34,7 +36,7 @@ ifeq ($(HAVE_CHECK),yes)
 PROGS += $(B)/unit-tests
 endif
 
-all: $(PROGS) $(GUEST_BINS) $(ROM_BINS)
+all: $(PROGS) $(GUEST_BINS) $(PC_BINS) $(ROM_BINS)
 
 $(B)/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
@@ -51,6 +53,10 @@ $(B)/roms/%.bin: roms/%.asm
 $(B)/guest/%.bin: tests/guest/%.asm $(wildcard tests/guest/*.inc)
 	@mkdir -p $(dir $@)
 	$(NASM) -f bin -I tests/guest/ -o $@ $<
+
+$(B)/pc/%.bin: tests/pc/%.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -o $@ $<
 
 # the built-in demo ROM, embedded as a C array by a small C tool
 $(B)/bin2c: roms/bin2c.c
@@ -121,6 +127,8 @@ endif
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest
 	@echo "== guest programs, every shadow MMU hit checked against a page walk"
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --check-mmu
+	@echo "== the PC: SeaBIOS, disks, serial, screen, exit statuses"
+	sh tests/run-pc-tests.sh ./shade86 $(B)
 	@echo "== sst286 vectors"
 	tests/run-sst $(SST_DIR)
 ifeq ($(HAVE_CHECK),yes)
@@ -163,4 +171,4 @@ distclean: clean
 
 .PHONY: all check bench run fuzz-decoder fuzz-fpu clean distclean
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -path $(B)/linux -prune -o -name '*.d' -type f -print 2>/dev/null)

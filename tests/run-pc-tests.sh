@@ -1,0 +1,76 @@
+#!/bin/sh
+# PC machine tests: SeaBIOS boots tests/pc/bootsector.asm from a disk image.
+#   - the boot sector's line reaches COM1 (-serial file:) and the VGA text
+#     screen (--screen-text), and a PNG screenshot is written (checked by
+#     build/png-test --check);
+#   - power-off through port 0x8900 ends the run with status 0;
+#   - its INT 13h write persists across two runs without -snapshot, not with it;
+#   - bad input: a missing image (status 4), a missing BIOS (4), an unknown
+#     option (2), a --timeout (124), --exit-on-serial (0).
+# Usage: tests/run-pc-tests.sh [SHADE86] [BUILD_DIR]
+SHADE86=${1:-./shade86}
+B=${2:-build}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "pass  $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL  $1"; [ -f "$tmp/err" ] && tail -n 5 "$tmp/err"; }
+expect_status() { # name want got
+	if [ "$3" = "$2" ]; then ok "$1"; else bad "$1 (exit status $3, expected $2)"; fi
+}
+
+img=$tmp/disk.img
+cp "$B/pc/bootsector.bin" "$img"
+
+# 1: boot, serial, screen, screenshot, power-off
+"$SHADE86" -hda "$img" -serial "file:$tmp/serial.txt" --screen-text "$tmp/screen.txt" \
+	--screenshot "$tmp/shot.png" --timeout 60 2> "$tmp/err"
+expect_status "boot sector: power-off ends the run with 0" 0 $?
+if grep -q "^shade86 boot sector: hello from the hard disk" "$tmp/serial.txt" &&
+   grep -q "^boot count: 1" "$tmp/serial.txt"; then ok "boot sector: serial output"
+else bad "boot sector: serial output"; cat "$tmp/serial.txt"; fi
+if grep -q "^SeaBIOS (version" "$tmp/screen.txt" &&
+   grep -q "^shade86 boot sector: hello from the hard disk" "$tmp/screen.txt"; then
+	ok "boot sector: VGA text screen"
+else bad "boot sector: VGA text screen"; cat "$tmp/screen.txt"; fi
+if [ -x "$B/png-test" ]; then
+	if "$B/png-test" --check "$tmp/shot.png" 720 400 > "$tmp/err" 2>&1; then ok "boot sector: PNG screenshot (720x400 text mode)"
+	else bad "boot sector: PNG screenshot"; fi
+fi
+
+# 2: persistence: the second run sees the first run's write, -snapshot runs do not write
+"$SHADE86" -hda "$img" -serial "file:$tmp/s2.txt" --timeout 60 2> "$tmp/err"
+grep -q "^boot count: 2" "$tmp/s2.txt"; expect_status "disk write persists across runs" 0 $?
+cp "$img" "$tmp/before.img"
+"$SHADE86" -hda "$img" -snapshot -serial "file:$tmp/s3.txt" --timeout 60 2> "$tmp/err"
+grep -q "^boot count: 3" "$tmp/s3.txt" && cmp -s "$img" "$tmp/before.img"
+expect_status "-snapshot: the guest sees its write, the image is unchanged" 0 $?
+"$SHADE86" -hda "$img" -snapshot -serial "file:$tmp/s4.txt" --timeout 60 2> "$tmp/err"
+grep -q "^boot count: 3" "$tmp/s4.txt"; expect_status "-snapshot: the next run starts from the image" 0 $?
+
+# 3: exits and errors
+"$SHADE86" -hda "$img" -snapshot -serial none --exit-on-serial 'hello from the h[a-z]+ disk' --timeout 60 2> "$tmp/err"
+expect_status "--exit-on-serial (serial none still matches)" 0 $?
+"$SHADE86" -serial none --timeout 1 2> "$tmp/err"
+expect_status "--timeout with no bootable disk: 124" 124 $?
+"$SHADE86" -hda "$tmp/missing.img" 2> "$tmp/err"
+st=$?; [ $st = 4 ] && [ "$(wc -l < "$tmp/err")" = 1 ]; expect_status "missing disk image: one line, status 4" 0 $?
+"$SHADE86" -bios "$tmp/missing.bin" 2> "$tmp/err"
+expect_status "missing BIOS: status 4" 4 $?
+"$SHADE86" -hda "$img" --no-such-option 2> "$tmp/err"
+expect_status "unknown option: status 2" 2 $?
+chmod a-w "$img"
+if [ "$(id -u)" != 0 ]; then
+	"$SHADE86" -hda "$img" 2> "$tmp/err"
+	expect_status "read-only image without -snapshot: status 4" 4 $?
+fi
+"$SHADE86" -hda "$img" -snapshot -serial none --timeout 60 2> "$tmp/err"
+expect_status "read-only image with -snapshot boots" 0 $?
+chmod u+w "$img"
+: > "$tmp/empty.img"
+"$SHADE86" -hda "$tmp/empty.img" 2> "$tmp/err"
+expect_status "empty disk image: status 4" 4 $?
+
+echo "pc tests: $pass passed, $fail failed"
+[ $fail = 0 ]
