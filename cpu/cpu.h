@@ -104,7 +104,12 @@ struct cpu {
 	struct seg ldtr, tr;
 	struct dtr gdtr, idtr;
 	uint32_t dr[8];
-	uint64_t tsc;
+	uint64_t tsc;           /* without tsc_clock: counts instructions */
+	/* The machine's clock for the TSC (a PC: virtual nanoseconds, a 1 GHz
+	 * TSC); NULL on the test machine.  RDTSC = tsc_clock() + tsc_offset. */
+	uint64_t (*tsc_clock)(void *opaque);
+	void *tsc_opaque;
+	uint64_t tsc_offset;
 	uint64_t icount;        /* instructions retired */
 	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t apic_base;
@@ -135,6 +140,9 @@ struct cpu {
 	/* memory and I/O */
 	struct mem *mem;
 	struct shadow shadow;   /* shadow page tables (mmu/shadow.c) */
+
+	/* the interpreter's decoded-instruction cache (exec.c) */
+	struct dcache_entry *dcache;
 };
 
 /* Guest instruction decoded into plain fields (see decode.h). */
@@ -144,6 +152,8 @@ struct insn;
 int cpu_init(struct cpu *cpu, struct mem *mem);
 void cpu_free(struct cpu *cpu);
 void cpu_reset(struct cpu *cpu);     /* power-on state: F000:FFF0, real mode */
+/* The time stamp counter as RDTSC reads it. */
+uint64_t cpu_read_tsc(struct cpu *cpu);
 /* The A20 gate input: false forces physical address bit 20 to 0. */
 void cpu_set_a20(struct cpu *cpu, bool enabled);
 

@@ -6,6 +6,7 @@
  * faulting instruction and delivers the exception, promoting to #DF and to a
  * triple fault (a reset request) by the SDM's rules (Vol. 3 6.15, table 6-5).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "interp.h"
@@ -17,12 +18,44 @@ static handler_fn *const handlers[OP_COUNT] = {
 #undef OP
 };
 
+/*
+ * Decoded-instruction cache.  Decoding is half of the interpreter's time, and
+ * most instructions run many times.  An entry is keyed by the host address
+ * of the instruction's first byte (so by physical address: paging and
+ * segment changes need no flush) and the code size, and holds the bytes it
+ * was decoded from: a hit compares them with the bytes there now, so
+ * self-modifying code and DMA into code pages are seen without any
+ * invalidation.  Only instructions whose bytes all lie in the fetch window
+ * (same page, inside the CS limit) are cached.  The decoder depends on
+ * nothing but the bytes and CS.D.
+ */
+#define DCACHE_SIZE 4096u
+
+struct dcache_entry {
+	const uint8_t *host;
+	uint8_t code32;
+	uint8_t bytes[15];
+	struct insn in;
+};
+
+static inline struct dcache_entry *dcache_slot(struct cpu *cpu, const uint8_t *host)
+{
+	uintptr_t h = (uintptr_t)host;
+	return &cpu->dcache[(h ^ (h >> 12)) & (DCACHE_SIZE - 1)];
+}
+
 int cpu_init(struct cpu *cpu, struct mem *mem)
 {
 	memset(cpu, 0, sizeof(*cpu));
 	cpu->mem = mem;
-	if (shadow_init(&cpu->shadow, mem))
+	cpu->dcache = calloc(DCACHE_SIZE, sizeof(struct dcache_entry));
+	if (!cpu->dcache)
 		return -1;
+	if (shadow_init(&cpu->shadow, mem)) {
+		free(cpu->dcache);
+		cpu->dcache = NULL;
+		return -1;
+	}
 	cpu_reset(cpu);
 	return 0;
 }
@@ -30,6 +63,15 @@ int cpu_init(struct cpu *cpu, struct mem *mem)
 void cpu_free(struct cpu *cpu)
 {
 	shadow_free(&cpu->shadow);
+	free(cpu->dcache);
+	cpu->dcache = NULL;
+}
+
+uint64_t cpu_read_tsc(struct cpu *cpu)
+{
+	if (cpu->tsc_clock)
+		return cpu->tsc_clock(cpu->tsc_opaque) + cpu->tsc_offset;
+	return cpu->tsc;
 }
 
 void cpu_set_a20(struct cpu *cpu, bool enabled)
@@ -58,13 +100,22 @@ void cpu_reset(struct cpu *cpu)
 	void *ack_opaque = cpu->irq_opaque;
 	void (*ferr)(void *, bool) = cpu->ferr;
 	void *ferr_opaque = cpu->ferr_opaque;
+	uint64_t (*tsc_clock)(void *) = cpu->tsc_clock;
+	void *tsc_opaque = cpu->tsc_opaque;
 	struct shadow shadow = cpu->shadow;
+	struct dcache_entry *dcache = cpu->dcache;
 	memset(cpu, 0, sizeof(*cpu));
+	cpu->dcache = dcache;
 	cpu->mem = mem;
 	cpu->irq_ack = ack;
 	cpu->irq_opaque = ack_opaque;
 	cpu->ferr = ferr;
 	cpu->ferr_opaque = ferr_opaque;
+	cpu->tsc_clock = tsc_clock;
+	cpu->tsc_opaque = tsc_opaque;
+	/* RESET clears the TSC (SDM Vol. 3 17.17) */
+	if (tsc_clock)
+		cpu->tsc_offset = (uint64_t)0 - tsc_clock(tsc_opaque);
 	cpu->shadow = shadow;
 	cpu->a20_mask = 0xffffffffu;
 	cpu->eflags = 0x2;
@@ -214,11 +265,24 @@ static enum cpu_exit step(struct cpu *cpu)
 		}
 	}
 	uint32_t tf = cpu->eflags & F_TF;
-	enum decode_status st = decode_win(&in, cs->attr & SA_DB, win, winlen, fetch_byte, cpu);
-	if (st == DEC_TOOLONG)
-		cpu_raise(cpu, EX_GP, 0);
-	if (st != DEC_OK)
-		cpu_raise(cpu, EX_UD, -1);
+	uint8_t code32 = (cs->attr & SA_DB) != 0;
+	struct dcache_entry *ce = win ? dcache_slot(cpu, win) : NULL;
+	if (ce && ce->host == win && ce->code32 == code32 && ce->in.len <= winlen &&
+	    !memcmp(ce->bytes, win, ce->in.len)) {
+		in = ce->in;
+	} else {
+		enum decode_status st = decode_win(&in, code32, win, winlen, fetch_byte, cpu);
+		if (st == DEC_TOOLONG)
+			cpu_raise(cpu, EX_GP, 0);
+		if (st != DEC_OK)
+			cpu_raise(cpu, EX_UD, -1);
+		if (ce && in.len <= winlen) {
+			ce->host = win;
+			ce->code32 = code32;
+			memcpy(ce->bytes, win, in.len);
+			ce->in = in;
+		}
+	}
 
 	const struct opinfo *oi = &opinfo[in.op];
 	if (oi->attr & (A_PRIV | A_FPU | A_SIMD | A_PMONLY)) {

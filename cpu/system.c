@@ -169,8 +169,9 @@ void h_rdtsc(struct cpu *cpu, const struct insn *in)
 	(void)in;
 	if ((cpu->cr4 & CPU_CR4_TSD) && cpu->cpl != 0)
 		cpu_raise(cpu, EX_GP, 0);
-	cpu->r[R_EAX] = (uint32_t)cpu->tsc;
-	cpu->r[R_EDX] = (uint32_t)(cpu->tsc >> 32);
+	uint64_t tsc = cpu_read_tsc(cpu);
+	cpu->r[R_EAX] = (uint32_t)tsc;
+	cpu->r[R_EDX] = (uint32_t)(tsc >> 32);
 }
 
 void h_rdpmc(struct cpu *cpu, const struct insn *in)
@@ -185,6 +186,7 @@ void h_rdpmc(struct cpu *cpu, const struct insn *in)
 enum {
 	MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_SYSENTER_CS = 0x174,
 	MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
+	MSR_BIOS_UPDT_TRIG = 0x79, MSR_BIOS_SIGN_ID = 0x8b,
 };
 
 void h_rdmsr(struct cpu *cpu, const struct insn *in)
@@ -192,7 +194,10 @@ void h_rdmsr(struct cpu *cpu, const struct insn *in)
 	(void)in;
 	uint64_t v;
 	switch (cpu->r[R_ECX]) {
-	case MSR_TSC: v = cpu->tsc; break;
+	case MSR_TSC: v = cpu_read_tsc(cpu); break;
+	/* the microcode update signature (SDM Vol. 3 9.11.7): high dword is the
+	 * loaded update's revision, 0 = none */
+	case MSR_BIOS_SIGN_ID: v = 0; break;
 	case MSR_APIC_BASE: v = cpu->apic_base; break;
 	case MSR_SYSENTER_CS: v = cpu->sysenter_cs; break;
 	case MSR_SYSENTER_ESP: v = cpu->sysenter_esp; break;
@@ -209,8 +214,14 @@ void h_wrmsr(struct cpu *cpu, const struct insn *in)
 	uint64_t v = (uint64_t)cpu->r[R_EDX] << 32 | cpu->r[R_EAX];
 	switch (cpu->r[R_ECX]) {
 	case MSR_TSC:
-		cpu->tsc = v;   /* P6: writes set the low 32 bits, the high ones are cleared */
-		cpu->tsc &= 0xffffffffull;
+		v &= 0xffffffffull;   /* P6: writes set the low 32 bits, the high ones are cleared */
+		if (cpu->tsc_clock)
+			cpu->tsc_offset = v - cpu->tsc_clock(cpu->tsc_opaque);
+		else
+			cpu->tsc = v;
+		break;
+	case MSR_BIOS_SIGN_ID:   /* software writes 0 before CPUID to read the signature back */
+	case MSR_BIOS_UPDT_TRIG: /* a microcode update: accepted, nothing is loaded */
 		break;
 	case MSR_APIC_BASE:
 		/* bits 8 (BSP), 11 (enable), 12-35 base; reserved bits: #GP */

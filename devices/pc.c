@@ -7,6 +7,10 @@
 #include "../cpu/x87.h"
 #include "pc.h"
 
+static uint64_t realtime_source(void *opaque);
+static uint64_t icount_source(void *opaque);
+static uint64_t tsc_clock(void *opaque);
+
 /* ---- wiring callbacks ---- */
 
 static void intr_changed(void *opaque, bool level)
@@ -266,6 +270,11 @@ int pc_init(struct pc *pc, const struct pc_config *cfg)
 		return -1;
 	}
 	vclock_init(&pc->clock);
+	pc->clock.source = cfg->icount_shift >= 0 ? icount_source : realtime_source;
+	pc->clock.source_opaque = pc;
+	pc->host_t0 = pc_host_ns();
+	pc->cpu.tsc_clock = tsc_clock;
+	pc->cpu.tsc_opaque = pc;
 	pc->cpu.ferr = ferr_changed;
 	pc->cpu.ferr_opaque = pc;
 
@@ -374,11 +383,28 @@ void pc_reset(struct pc *pc)
 static void advance_clock(struct pc *pc, uint64_t to)
 {
 	vclock_advance(&pc->clock, to);
-	/* The TSC counts virtual nanoseconds (a 1 GHz TSC): one tick per
-	 * instruction inside a slice, caught up with the clock here, so that it
-	 * never runs backwards and agrees with the PIT over any interval. */
-	if (pc->cpu.tsc < to)
-		pc->cpu.tsc = to;
+}
+
+/* The clock's source between advances (vclock.h): realtime, the host clock;
+ * icount, the instructions retired since the slice began. */
+static uint64_t realtime_source(void *opaque)
+{
+	struct pc *pc = opaque;
+	return pc_host_ns() - pc->host_t0;
+}
+
+static uint64_t icount_source(void *opaque)
+{
+	struct pc *pc = opaque;
+	return pc->slice_time + ((pc->cpu.icount - pc->slice_icount) << pc->cfg.icount_shift);
+}
+
+/* The TSC counts virtual nanoseconds (a 1 GHz TSC), so that it agrees with
+ * the PIT over any interval, as Linux's calibration expects. */
+static uint64_t tsc_clock(void *opaque)
+{
+	struct pc *pc = opaque;
+	return vclock_now(&pc->clock);
 }
 
 uint64_t pc_next_deadline(const struct pc *pc)
@@ -415,10 +441,10 @@ enum pc_event pc_run(struct pc *pc, uint64_t max)
 	bool icount = pc->cfg.icount_shift >= 0;
 	int shift = pc->cfg.icount_shift;
 
-	if (!icount && !pc->host_t0)
-		pc->host_t0 = pc_host_ns() - vclock_now(&pc->clock);
 	while (max) {
 		uint64_t now = vclock_now(&pc->clock);
+		pc->slice_time = now;
+		pc->slice_icount = cpu->icount;
 		uint64_t slice = max < SLICE ? max : SLICE;
 		if (icount) {
 			/* stop exactly at the next timer */

@@ -88,6 +88,7 @@ struct pc {
 	struct cpu cpu;
 	struct vclock clock;
 	uint64_t host_t0;        /* realtime: host ns at virtual time 0 */
+	uint64_t slice_time, slice_icount;   /* icount: where the current slice began */
 	uint64_t idle_ns;        /* virtual time spent halted */
 
 	struct pic pic;

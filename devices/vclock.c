@@ -5,6 +5,8 @@ void vclock_init(struct vclock *c)
 {
 	c->now = 0;
 	c->queue = 0;
+	c->source = 0;
+	c->source_opaque = 0;
 }
 
 void vtimer_init(struct vtimer *t, void (*fire)(void *opaque), void *opaque)

@@ -7,6 +7,14 @@
  * In realtime mode the run loop advances it to follow the host's monotonic
  * clock; in deterministic mode by a fixed number of nanoseconds per executed
  * instruction, so that a headless run repeats exactly.
+ *
+ * Between two advances time still moves for whoever looks: with a source
+ * set, vclock_now() takes the source's time (the host clock, or the
+ * instruction count) when it is later than `now`, so a guest polling a
+ * counter in a loop (Linux calibrating the TSC against the PIT) sees it
+ * progress smoothly.  Timers still fire only in vclock_advance, at most one
+ * run-loop slice late; a timer's callback sees vclock_now() >= its expiry
+ * (equal when no source is set).  Time never goes backwards.
  */
 #ifndef SHADE86_VCLOCK_H
 #define SHADE86_VCLOCK_H
@@ -25,10 +33,20 @@ struct vtimer {
 struct vclock {
 	uint64_t now;                 /* virtual ns since machine start */
 	struct vtimer *queue;
+	uint64_t (*source)(void *opaque);   /* the time now, or NULL */
+	void *source_opaque;
 };
 
 void vclock_init(struct vclock *c);
-static inline uint64_t vclock_now(const struct vclock *c) { return c->now; }
+static inline uint64_t vclock_now(struct vclock *c)
+{
+	if (c->source) {
+		uint64_t t = c->source(c->source_opaque);
+		if (t > c->now)
+			c->now = t;
+	}
+	return c->now;
+}
 
 void vtimer_init(struct vtimer *t, void (*fire)(void *opaque), void *opaque);
 /* (Re)arm at an absolute virtual time; a time in the past fires at the next advance. */

@@ -222,9 +222,10 @@ static void status_line(struct headless *h, uint64_t t0, uint64_t *last_icount, 
 	double mips = dt > 0 ? (double)(pc->cpu.icount - *last_icount) / dt / 1e6 : 0;
 	if (final)
 		mips = total > 0 ? (double)pc->cpu.icount / total / 1e6 : 0;
-	fprintf(stderr, "%sshade86: %.1f s, %" PRIu64 " instructions, %.1f MIPS%s, virtual time %.3f s (%.3f s idle)%s",
+	fprintf(stderr, "%sshade86: %.1f s, %" PRIu64 " instructions, %.1f MIPS%s, virtual time %.3f s (%.3f s idle), at %04X:%08X%s",
 		h->raw_tty ? "\r" : "", total, pc->cpu.icount, mips, final ? " on average" : "",
-		(double)vclock_now(&pc->clock) / 1e9, (double)pc->idle_ns / 1e9, h->raw_tty ? "\r\n" : "\n");
+		(double)vclock_now(&pc->clock) / 1e9, (double)pc->idle_ns / 1e9,
+		pc->cpu.seg[S_CS].sel, pc->cpu.eip, h->raw_tty ? "\r\n" : "\n");
 	*last_icount = pc->cpu.icount;
 	*last_t = now;
 }
