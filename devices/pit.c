@@ -206,6 +206,7 @@ static void advance(struct pit_channel *c, uint64_t to)
 		/* modes 2 and 3 repeat every n pulses once the CE holds the CR */
 		if ((c->mode == 2 || c->mode == 3) && !c->null_count && d >= c->n) {
 			c->tick += d - d % c->n;
+			c->rises += (uint32_t)(d / c->n);   /* one rising edge per period */
 			continue;
 		}
 		uint64_t e = to_event(c);
@@ -216,7 +217,10 @@ static void advance(struct pit_channel *c, uint64_t to)
 		}
 		count_down(c, e);
 		c->tick += e;
+		bool was = c->out;
 		event(c);
+		if (!was && c->out)
+			c->rises++;
 	}
 }
 
@@ -256,6 +260,19 @@ static void sync(struct pit *p, struct pit_channel *c)
 static void ch0_update(struct pit *p)
 {
 	struct pit_channel *c = &p->ch[0];
+	/* OUT may have risen and fallen since IRQ0 was last driven: the clock
+	 * is looked at in slices, and mode 2's low pulse lasts one CLK.  The
+	 * PIC must still see a rising edge for every period (or one for several
+	 * periods that passed unseen: lost ticks, as on a busy real machine). */
+	uint32_t rises = c->rises;
+	c->rises = 0;
+	bool rise_now = !p->irq_level && c->out;
+	if (rises > (rise_now ? 1u : 0u)) {
+		if (p->irq_level)
+			irq_set(&p->irq0, false);
+		irq_set(&p->irq0, true);
+		p->irq_level = true;
+	}
 	if (c->out != p->irq_level) {
 		p->irq_level = c->out;
 		irq_set(&p->irq0, c->out);

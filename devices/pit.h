@@ -52,6 +52,7 @@ struct pit_channel {
 	bool load;             /* the CR is loaded into the CE on the next pulse */
 	bool counting;         /* the CE holds a count and counts */
 	bool armed;            /* modes 4, 5: the strobe is still to come */
+	uint32_t rises;        /* OUT's rising edges not yet passed on (channel 0) */
 };
 
 struct pit {
