@@ -31,7 +31,7 @@ PC_BINS := $(PC_ASMS:tests/pc/%.asm=$(B)/pc/%.bin)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-PROGS := shade86 tests/run-sst $(B)/decoder-diff $(B)/x87-diff $(B)/simd-diff
+PROGS := shade86 tests/run-sst $(B)/decoder-diff $(B)/x87-diff $(B)/simd-diff $(B)/png-test
 ifeq ($(HAVE_CHECK),yes)
 PROGS += $(B)/unit-tests
 endif
@@ -88,6 +88,11 @@ $(B)/decoder-diff: $(B)/tests/decoder-diff.o $(LIB)
 
 $(B)/tests/decoder-diff.o: CFLAGS_ALL += $(CAPSTONE_CFLAGS)
 
+$(B)/png-test: $(B)/tests/png-test.o $(B)/frontends/png.o
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ZLIB_LIBS)
+
+$(B)/tests/png-test.o: CFLAGS_ALL += $(ZLIB_CFLAGS)
+
 $(B)/x87-diff: $(B)/tests/x87-diff.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
@@ -127,6 +132,8 @@ endif
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest
 	@echo "== guest programs, every shadow MMU hit checked against a page walk"
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --check-mmu
+	@echo "== PNG writer (written, read back, compared)"
+	$(B)/png-test $(B)
 	@echo "== the PC: SeaBIOS, disks, serial, screen, exit statuses"
 	sh tests/run-pc-tests.sh ./shade86 $(B)
 	@echo "== sst286 vectors"

@@ -20,17 +20,8 @@
 #include "../devices/pc.h"
 #include "exitcodes.h"
 #include "options.h"
-#if __has_include("../frontends/png.h") && __has_include("../devices/linuxboot.h")
 #include "../devices/linuxboot.h"
 #include "png.h"
-#else /* TEMPORARY until the helper's files land */
-static int png_write_rgb(const char *p, const uint32_t *x, unsigned w, unsigned h, char *e, size_t n)
-{ (void)p; (void)x; (void)w; (void)h; snprintf(e, n, "no png yet"); return -1; }
-struct fwcfg;
-static int linuxboot_setup(struct fwcfg *f, uint32_t r, const char *k, const char *i, const char *a,
-			   const uint8_t *rom, uint32_t rl, char *e, size_t n)
-{ (void)f; (void)r; (void)k; (void)i; (void)a; (void)rom; (void)rl; snprintf(e, n, "no linuxboot yet"); return -1; }
-#endif
 
 extern const unsigned char builtin_linuxboot_rom[];
 extern const unsigned int builtin_linuxboot_rom_len;

@@ -29,5 +29,6 @@ Suite *pci_suite(void);
 Suite *vga_suite(void);
 Suite *ata_suite(void);
 Suite *acpi_suite(void);
+Suite *linuxboot_suite(void);
 
 #endif
