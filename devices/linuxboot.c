@@ -299,7 +299,9 @@ int linuxboot_setup(struct fwcfg *f, uint32_t ram_size, const char *kernel_path,
 		goto out;
 	}
 	uint32_t ksize = klen - setup_size;
-	if (version >= 0x204 && (uint64_t)le32(k + HDR_SYSSIZE) * 16 > ksize) {
+	/* syssize counts 16-byte paragraphs, rounded up: the file may end up to
+	 * 15 bytes before syssize * 16 (memtest86+ 6.10's does) */
+	if (version >= 0x204 && (uint64_t)le32(k + HDR_SYSSIZE) * 16 > (uint64_t)ksize + 15) {
 		snprintf(err, errlen, "'%s' is truncated (its protected-mode part is %u bytes, the header says %llu)",
 			 kernel_path, ksize, (unsigned long long)le32(k + HDR_SYSSIZE) * 16);
 		goto out;

@@ -443,6 +443,24 @@ START_TEST(truncated_kernel)
 }
 END_TEST
 
+/* syssize counts 16-byte paragraphs (boot.rst: "The size of the protected-mode
+ * code in units of 16-byte paragraphs"), so a file may end inside the last
+ * one: memtest86+ 6.10's ends 8 bytes before syssize * 16 */
+START_TEST(syssize_rounds_up_to_a_paragraph)
+{
+	setup();
+	struct fake p = fake_206();
+	uint32_t n;
+	uint8_t *img = fake_image(&p, &n);
+	char *path = tmp_file(img, n - 8);
+	ck_assert_msg(linuxboot_setup(&F, 64 * MiB, path, NULL, NULL, rom, rom_len, err, sizeof err) == 0,
+		      "a file ending inside its last paragraph was refused: %s", err);
+	drop_file(path);
+	free(img);
+	done();
+}
+END_TEST
+
 START_TEST(missing_files)
 {
 	setup();
@@ -662,6 +680,7 @@ Suite *linuxboot_suite(void)
 	tcase_add_test(tc, not_a_kernel);
 	tcase_add_test(tc, old_protocols_refused);
 	tcase_add_test(tc, truncated_kernel);
+	tcase_add_test(tc, syssize_rounds_up_to_a_paragraph);
 	tcase_add_test(tc, missing_files);
 	tcase_add_test(tc, ram_too_small);
 	tcase_add_test(tc, rom_checksums_and_boot_order);
