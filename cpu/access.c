@@ -118,6 +118,12 @@ const uint8_t *lin_fetch_ptr(struct cpu *cpu, uint32_t lin)
 	return translate(cpu, lin, ACC_EXEC, &pa);
 }
 
+uint8_t *lin_host_ptr(struct cpu *cpu, uint32_t lin, int acc)
+{
+	uint32_t pa;
+	return translate(cpu, lin, acc, &pa);
+}
+
 static _Noreturn void seg_fault(struct cpu *cpu, int sreg)
 {
 	cpu_raise(cpu, sreg == S_SS ? EX_SS : EX_GP, 0);

@@ -65,6 +65,10 @@ uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size, int acc);
 void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc);
 /* Host pointer for code bytes at lin (to the end of its page), or NULL. */
 const uint8_t *lin_fetch_ptr(struct cpu *cpu, uint32_t lin);
+/* Host pointer for the page holding lin (acc: ACC_READ or ACC_WRITE), or NULL
+ * when the access must take the slow path (MMIO, ROM writes, traced pages);
+ * raises #PF like an access. */
+uint8_t *lin_host_ptr(struct cpu *cpu, uint32_t lin, int acc);
 /* Check that a write of size bytes at lin would succeed (raises #PF otherwise). */
 void lin_probe_write(struct cpu *cpu, uint32_t lin, unsigned size, int acc);
 

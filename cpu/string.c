@@ -7,6 +7,8 @@
  * iterations as on hardware.  A fault in iteration k leaves ECX/ESI/EDI as
  * updated by the k-1 completed ones, with EIP at the instruction.
  */
+#include <string.h>
+
 #include "interp.h"
 
 #define REP_BATCH 1024
@@ -58,9 +60,106 @@ static unsigned opsize(const struct insn *in)
 		}                                                                      \
 	} while (0)
 
+/*
+ * Fast path for REP MOVS/STOS going forward (DF = 0) in RAM: the elements up
+ * to the nearer page end are done with one translation per page and a host
+ * copy, then the instruction re-executes for the rest (so interrupts are
+ * still taken between chunks).  It applies only when the whole chunk passes
+ * the segment checks and both pages have direct host mappings (shadow.h: no
+ * write mapping exists for ROM, MMIO, page-table or translated-code pages);
+ * otherwise, and for an element straddling a page, the ordinary loop runs and
+ * faults where the hardware would.  Returns false when it did nothing.
+ */
+static uint32_t chunk_elems(const struct cpu *cpu, const struct insn *in, int r, uint32_t lin, unsigned s)
+{
+	uint32_t k = (0x1000 - (lin & 0xfff)) / s;
+	/* 16-bit addressing: no wrap of the offset inside the chunk */
+	uint32_t off = areg(cpu, in, r);
+	uint32_t room = (amask(in) - off) / s + 1;
+	return k < room ? k : room;
+}
+
+static bool rep_fast(struct cpu *cpu, const struct insn *in, bool movs, unsigned s)
+{
+	if (!in->rep || (cpu->eflags & F_DF))
+		return false;
+	uint32_t n = areg(cpu, in, R_ECX);
+	if (n < 2)
+		return false;
+	uint32_t doff = areg(cpu, in, R_EDI), soff = movs ? areg(cpu, in, R_ESI) : 0;
+	const struct seg *ds = &cpu->seg[S_ES];
+	uint32_t dlin = ds->base + doff;
+	uint32_t k = chunk_elems(cpu, in, R_EDI, dlin, s);
+	uint32_t slin = 0;
+	if (movs) {
+		slin = cpu->seg[in->seg].base + soff;
+		uint32_t ks = chunk_elems(cpu, in, R_ESI, slin, s);
+		if (ks < k)
+			k = ks;
+	}
+	if (k > n)
+		k = n;
+	if (k < 2)
+		return false;
+	uint32_t bytes = k * s;
+	/* the segment checks of the whole chunk (they raise nothing here: a chunk
+	 * that would fault is left to the ordinary loop) */
+	const struct seg *sd = ds;
+	if (cpu_protected(cpu) && !cpu_v86(cpu)) {
+		if (!sd->valid || (sd->attr & 8) || !(sd->attr & 2) || (sd->attr & 4))
+			return false;
+		if (movs) {
+			const struct seg *ss = &cpu->seg[in->seg];
+			if (!ss->valid || ((ss->attr & 8) && !(ss->attr & 2)) || (!(ss->attr & 8) && (ss->attr & 4)))
+				return false;
+		}
+	}
+	if (doff + bytes - 1 > sd->limit || doff + bytes - 1 < doff)
+		return false;
+	if (movs && (soff + bytes - 1 > cpu->seg[in->seg].limit || soff + bytes - 1 < soff))
+		return false;
+	const uint8_t *src = NULL;
+	if (movs) {
+		src = lin_host_ptr(cpu, slin, ACC_READ);
+		if (!src)
+			return false;
+	}
+	uint8_t *dst = lin_host_ptr(cpu, dlin, ACC_WRITE);
+	if (!dst)
+		return false;
+	if (movs) {
+		if (dst > src && dst < src + bytes) {
+			/* overlapping forward copy: element by element, as the hardware */
+			for (uint32_t i = 0; i < k; i++) {
+				uint8_t e[4];
+				memcpy(e, src + i * s, s);
+				memcpy(dst + i * s, e, s);
+			}
+		} else {
+			memmove(dst, src, bytes);
+		}
+		cpu->r[R_ESI] = (cpu->r[R_ESI] & ~amask(in)) | ((cpu->r[R_ESI] + bytes) & amask(in));
+	} else if (s == 1) {
+		memset(dst, (int)(cpu->r[R_EAX] & 0xff), bytes);
+	} else {
+		uint8_t e[4];
+		for (unsigned b = 0; b < s; b++)
+			e[b] = (uint8_t)(cpu->r[R_EAX] >> (8 * b));
+		for (uint32_t i = 0; i < k; i++)
+			memcpy(dst + i * s, e, s);
+	}
+	cpu->r[R_EDI] = (cpu->r[R_EDI] & ~amask(in)) | ((cpu->r[R_EDI] + bytes) & amask(in));
+	cpu->r[R_ECX] = (cpu->r[R_ECX] & ~amask(in)) | ((cpu->r[R_ECX] - k) & amask(in));
+	if (areg(cpu, in, R_ECX))
+		cpu->next_eip = cpu->eip;   /* the rest in the next step */
+	return true;
+}
+
 void h_movs(struct cpu *cpu, const struct insn *in)
 {
 	unsigned s = opsize(in);
+	if (rep_fast(cpu, in, true, s))
+		return;
 	REP_LOOP(cpu, in, false, {
 		uint32_t v = vread(cpu, in->seg, areg(cpu, in, R_ESI), s);
 		vwrite(cpu, S_ES, areg(cpu, in, R_EDI), s, v);
@@ -72,6 +171,8 @@ void h_movs(struct cpu *cpu, const struct insn *in)
 void h_stos(struct cpu *cpu, const struct insn *in)
 {
 	unsigned s = opsize(in);
+	if (rep_fast(cpu, in, false, s))
+		return;
 	REP_LOOP(cpu, in, false, {
 		vwrite(cpu, S_ES, areg(cpu, in, R_EDI), s, cpu->r[R_EAX]);
 		astep(cpu, in, R_EDI, s);

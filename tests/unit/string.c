@@ -292,6 +292,77 @@ END_TEST
 
 /* A long REP may be split over several steps (it is interruptible, Vol. 2
  * "REP"); run it until EIP moves past it and check the final state. */
+/* REP MOVS copies element by element (SDM Vol. 2 "MOVS": each iteration
+ * moves one element then updates ESI/EDI), so a destination one byte above
+ * the source replicates the first byte, unlike memmove; and a dword copy with
+ * the destination two bytes up repeats a 2-byte pattern. */
+START_TEST(rep_movs_overlap_forward)
+{
+	h_flat32();
+	static const uint8_t code[] = { 0xf3, 0xa4 };   /* rep movsb */
+	h_code(code, sizeof code);
+	poke_str(DATA_ADDR, "abcdefghij");
+	ESI = DATA_ADDR;
+	EDI = DATA_ADDR + 1;
+	ECX = 9;
+	for (int i = 0; i < 10 && EIP == CODE_ADDR; i++)
+		h_step();
+	EQ(ECX, 0);
+	for (unsigned i = 0; i < 10; i++)
+		EQ(h_peek(DATA_ADDR + i, 1), 'a');
+	static const uint8_t code2[] = { 0xf3, 0xa5 };  /* rep movsd */
+	h_code(code2, sizeof code2);
+	poke_str(DATA_ADDR, "ABCDEFGHIJKLMNOP");
+	ESI = DATA_ADDR;
+	EDI = DATA_ADDR + 2;
+	ECX = 3;
+	for (int i = 0; i < 10 && EIP == CODE_ADDR; i++)
+		h_step();
+	/* element 1 reads "ABCD" and writes it at 2..5 (ABABCDGH...), element 2
+	 * reads 4..7 = "CDGH" and writes it at 6..9 (ABABCDCDGH..), element 3
+	 * reads 8..11 = "GHKL" and writes it at 10..13 (ABABCDCDGHGHKLOP) */
+	EQ(h_peek(DATA_ADDR, 4), 0x42414241);        /* "ABAB" */
+	EQ(h_peek(DATA_ADDR + 4, 4), 0x44434443);    /* "CDCD" */
+	EQ(h_peek(DATA_ADDR + 8, 4), 0x48474847);    /* "GHGH" */
+	EQ(h_peek(DATA_ADDR + 12, 4), 0x504f4c4b);   /* "KLOP" */
+}
+END_TEST
+
+/* A long REP STOSD/MOVSD across several pages, unaligned: every byte and the
+ * final registers as the element-by-element definition gives them. */
+START_TEST(rep_stosd_movsd_across_pages)
+{
+	h_flat32();
+	static const uint8_t stos[] = { 0xf3, 0xab };   /* rep stosd */
+	h_code(stos, sizeof stos);
+	EDI = 0x10ffe;
+	ECX = 3000;
+	EAX = 0x11223344;
+	for (int i = 0; i < 100 && EIP == CODE_ADDR; i++)
+		h_step();
+	EQ(ECX, 0);
+	EQ(EDI, 0x10ffe + 12000);
+	for (uint32_t a = 0x10ffe; a < 0x10ffe + 12000; a += 4)
+		if (h_peek(a, 4) != 0x11223344)
+			ck_abort_msg("stosd: dword at 0x%x is 0x%x", a, h_peek(a, 4));
+	EQ(h_peek(0x10ffe + 12000, 4), 0);
+	static const uint8_t movs[] = { 0xf3, 0xa5 };   /* rep movsd */
+	h_code(movs, sizeof movs);
+	ESI = 0x10ffe;
+	EDI = 0x18001;
+	ECX = 2999;
+	for (int i = 0; i < 100 && EIP == CODE_ADDR; i++)
+		h_step();
+	EQ(ECX, 0);
+	EQ(ESI, 0x10ffe + 11996);
+	EQ(EDI, 0x18001 + 11996);
+	for (uint32_t a = 0x18001; a < 0x18001 + 11996; a += 4)
+		if (h_peek(a, 4) != 0x11223344)
+			ck_abort_msg("movsd: dword at 0x%x is 0x%x", a, h_peek(a, 4));
+	EQ(h_peek(0x18001 + 11996, 4), 0);
+}
+END_TEST
+
 START_TEST(rep_stosb_long)
 {
 	h_flat32();
@@ -323,6 +394,8 @@ Suite *string_suite(void)
 	tcase_add_test(tc, rep_ecx_zero);
 	tcase_add_test(tc, stos_lods);
 	tcase_add_test(tc, rep_stosb_long);
+	tcase_add_test(tc, rep_movs_overlap_forward);
+	tcase_add_test(tc, rep_stosd_movsd_across_pages);
 	suite_add_tcase(s, tc);
 
 	tc = h_tcase("cmps_scas");
