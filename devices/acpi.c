@@ -116,9 +116,9 @@ static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 	put32(t + 32, 1);
 }
 
-/* \_S5: Name (_S5_, Package (4) { 5, 5, 0, 0 }) -- AML (ACPI 1.0b 16.2):
+/* \_S5: Name (_S5_, Package (4) { S5, S5, 0, 0 }) -- AML (ACPI 1.0b 16.2):
  * NameOp '_S5_' PackageOp PkgLength(8) NumElements(4)
- * BytePrefix 5, BytePrefix 5, ZeroOp, ZeroOp */
+ * BytePrefix S5, BytePrefix S5, ZeroOp, ZeroOp */
 static const uint8_t dsdt_aml[] = {
 	0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, ACPI_S5_TYP, 0x0a, ACPI_S5_TYP, 0x00, 0x00,
 };

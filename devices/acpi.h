@@ -30,7 +30,10 @@ struct state_reader;
 
 #define ACPI_PM_BASE 0x600
 #define ACPI_SCI_IRQ 9
-#define ACPI_S5_TYP 5     /* the SLP_TYP value \_S5 declares */
+/* The SLP_TYP value \_S5 declares.  0, as on QEMU's PIIX4: SeaBIOS's APM
+ * "off" (what Linux with acpi=off uses) writes SLP_EN with SLP_TYP 0 to the
+ * PM1a_CNT port it found in the FADT. */
+#define ACPI_S5_TYP 0
 
 struct acpi_pm {
 	uint16_t sts, en, cnt;

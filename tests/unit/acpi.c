@@ -165,11 +165,11 @@ START_TEST(pm1_cnt_powers_off_on_s5_only)
 	ck_assert_int_eq(acpi_pm_init(&pm, &M->mem, on_poweroff, NULL), 0);
 	/* SCI_EN reads 1: the platform is always in ACPI mode (no SMI_CMD) */
 	ck_assert_int_eq(io_in(&M->mem, ACPI_PM_BASE + 4, 2) & 1, 1);
-	/* SLP_TYP = 5 without SLP_EN: nothing */
+	/* SLP_TYP = S5 without SLP_EN: nothing */
 	io_out(&M->mem, ACPI_PM_BASE + 4, ACPI_S5_TYP << 10, 2);
 	ck_assert_int_eq(poweroffs, 0);
 	/* another sleep type with SLP_EN: not S5, nothing (no S1-S4 here) */
-	io_out(&M->mem, ACPI_PM_BASE + 4, 1 << 10 | 1 << 13, 2);
+	io_out(&M->mem, ACPI_PM_BASE + 4, (ACPI_S5_TYP ^ 1) << 10 | 1 << 13, 2);
 	ck_assert_int_eq(poweroffs, 0);
 	/* S5 with SLP_EN: off; SLP_EN reads back 0 (write-only) */
 	io_out(&M->mem, ACPI_PM_BASE + 4, ACPI_S5_TYP << 10 | 1 << 13, 2);
