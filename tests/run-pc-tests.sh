@@ -5,6 +5,8 @@
 #     build/png-test --check);
 #   - power-off through port 0x8900 ends the run with status 0;
 #   - its INT 13h write persists across two runs without -snapshot, not with it;
+#   - -icount with a fixed RTC start repeats exactly;
+#   - the reset paths (0xCF9, 8042, port 0x92, triple fault) and -no-reboot;
 #   - bad input: a missing image (status 4), a missing BIOS (4), an unknown
 #     option (2), a --timeout (124), --exit-on-serial (0).
 # Usage: tests/run-pc-tests.sh [SHADE86] [BUILD_DIR]
@@ -49,7 +51,33 @@ expect_status "-snapshot: the guest sees its write, the image is unchanged" 0 $?
 "$SHADE86" -hda "$img" -snapshot -serial "file:$tmp/s4.txt" --timeout 60 2> "$tmp/err"
 grep -q "^boot count: 3" "$tmp/s4.txt"; expect_status "-snapshot: the next run starts from the image" 0 $?
 
-# 3: exits and errors
+# 3: -icount with a fixed RTC start repeats exactly: same instruction count,
+#    virtual time and screen in two runs
+for i in 1 2; do
+	"$SHADE86" -hda "$img" -snapshot -serial none -icount 4 -rtc base=2024-01-01T00:00:00 -v \
+		--screen-text "$tmp/icount$i.txt" --timeout 60 2> "$tmp/icount$i.err"
+	sed -n 's/.*s, \([0-9]* instructions\).*\(virtual time [0-9.]* s\).*/\1 \2/p' "$tmp/icount$i.err" | tail -1 > "$tmp/icount$i.sum"
+done
+if [ -s "$tmp/icount1.sum" ] && cmp -s "$tmp/icount1.sum" "$tmp/icount2.sum" &&
+   cmp -s "$tmp/icount1.txt" "$tmp/icount2.txt"; then ok "-icount: two runs are identical ($(cat "$tmp/icount1.sum"))"
+else bad "-icount: runs differ"; cat "$tmp/icount1.sum" "$tmp/icount2.sum"; fi
+
+# 4: resets: 0xCF9, the 8042, port 0x92 and a triple fault each restart the
+#    machine (the boot sector counts them in CMOS), then it powers off; with
+#    -no-reboot the first reset (12) or triple fault (6) ends the run
+cp "$B/pc/reset.bin" "$tmp/reset.img"
+"$SHADE86" -hda "$tmp/reset.img" -snapshot -serial "file:$tmp/reset.txt" --timeout 60 2> "$tmp/err"
+st=$?
+if [ $st = 0 ] && grep -q "^reset test: all resets came back" "$tmp/reset.txt"; then
+	ok "resets through 0xCF9, 8042, port 0x92 and a triple fault restart the PC"
+else bad "reset paths (status $st)"; cat "$tmp/reset.txt"; fi
+"$SHADE86" -hda "$tmp/reset.img" -snapshot -serial none -no-reboot --timeout 60 2> "$tmp/err"
+expect_status "-no-reboot: a reset request ends the run with 12" 12 $?
+cp "$B/pc/triple.bin" "$tmp/triple.img"
+"$SHADE86" -hda "$tmp/triple.img" -snapshot -serial none -no-reboot --timeout 60 2> "$tmp/err"
+expect_status "-no-reboot: a triple fault ends the run with 6" 6 $?
+
+# 5: exits and errors
 "$SHADE86" -hda "$img" -snapshot -serial none --exit-on-serial 'hello from the h[a-z]+ disk' --timeout 60 2> "$tmp/err"
 expect_status "--exit-on-serial (serial none still matches)" 0 $?
 "$SHADE86" -serial none --timeout 1 2> "$tmp/err"
