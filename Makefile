@@ -2,7 +2,9 @@
 #   make            build shade86 and the test programs
 #   make check      run every test (unit tests, decoder vs capstone, sst286, guest programs)
 #   make bench      benchmarks
-#   make run        run the built-in demo guest
+#   make run        boot the Linux test image with a shell on the terminal
+#   make demo       run the built-in demo guest
+#   make check-linux  boot Linux (3 ways) and memtest86+ (slow)
 #   make fuzz-decoder N=...   longer decoder-vs-capstone run
 #   make fuzz-fpu N=...       longer x87 and MMX/SSE/SSE2 vs host runs
 
@@ -158,8 +160,24 @@ bench: all $(B)/roms/bench.bin $(B)/native-loop $(B)/mmu-bench
 	@echo "== shadow MMU"
 	$(B)/mmu-bench
 
-run: shade86
+# the Linux test image (roms/linux.mk, roms/mklinux.sh)
+include roms/linux.mk
+
+# boot the Linux test image with an interactive shell on the terminal
+run: shade86 $(LINUX_OUT)/.stamp
+	./shade86 -m 256 -kernel $(LINUX_OUT)/vmlinuz -initrd $(LINUX_OUT)/initrd.img \
+		-append "console=ttyS0 quiet shade86.shell" -serial stdio
+
+$(LINUX_OUT)/.stamp: roms/mklinux.sh roms/linux-init.sh roms/mkcpio.c
+	$(MAKE) linux-image
+
+# the built-in demo guest on the test machine
+demo: shade86
 	./shade86
+
+# Linux and memtest86+ boots (minutes each on the interpreter)
+check-linux: all $(LINUX_OUT)/.stamp
+	sh tests/run-linux-tests.sh ./shade86 $(LINUX_OUT)
 
 N ?= 20000000
 fuzz-decoder: $(B)/decoder-diff
@@ -176,6 +194,6 @@ clean:
 distclean: clean
 	rm -f config.mk config.h
 
-.PHONY: all check bench run fuzz-decoder fuzz-fpu clean distclean
+.PHONY: all check check-linux bench run demo fuzz-decoder fuzz-fpu clean distclean
 
 -include $(shell find $(B) -path $(B)/linux -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -40,6 +40,7 @@ struct headless {
 	bool stdin_eof;
 	regex_t re;
 	bool have_re, matched;
+	bool serial_dirty;         /* bytes written since the last flush */
 	char line[1024];           /* the serial line being received (for the regex) */
 	size_t line_len;
 };
@@ -61,8 +62,7 @@ static void serial_tx(void *opaque, uint8_t byte)
 	struct headless *h = opaque;
 	if (h->serial_out) {
 		fputc(byte, h->serial_out);
-		if (byte == '\n')
-			fflush(h->serial_out);
+		h->serial_dirty = true;
 	}
 	if (!h->have_re || h->matched)
 		return;
@@ -70,8 +70,14 @@ static void serial_tx(void *opaque, uint8_t byte)
 		h->line_len = 0;
 		return;
 	}
-	if (h->line_len + 1 < sizeof(h->line))
-		h->line[h->line_len++] = (char)byte;
+	/* a long line without an end (a full-screen program drawing with escape
+	 * sequences): keep its last half, so text drawn late still matches */
+	if (h->line_len + 1 >= sizeof(h->line)) {
+		size_t keep = sizeof(h->line) / 2;
+		memmove(h->line, h->line + h->line_len - keep, keep);
+		h->line_len = keep;
+	}
+	h->line[h->line_len++] = (char)byte;
 	h->line[h->line_len] = 0;
 	if (!regexec(&h->re, h->line, 0, NULL, 0)) {
 		h->matched = true;
@@ -311,6 +317,12 @@ int run_pc(struct options *o)
 		pump_input(&h);
 		enum pc_event ev = pc_run(pc, budget);
 		uint64_t now = pc_host_ns();
+		if (h.serial_dirty) {
+			/* a million instructions at most between flushes: output shows up
+			 * promptly even without newlines (full-screen programs) */
+			fflush(h.serial_out);
+			h.serial_dirty = false;
+		}
 		if (o->verbose && now - last_status >= 2000000000u) {
 			status_line(&h, t0, &last_icount, &last_t, false);
 			last_status = now;

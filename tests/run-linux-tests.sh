@@ -1,0 +1,57 @@
+#!/bin/sh
+# Linux and memtest86+ on the PC (the images come from roms/mklinux.sh):
+#   1. -kernel/-initrd: the initramfs's checks pass (SHADE86-LINUX-PASS) and
+#      the guest powers off through ACPI (exit status 0);
+#   2. the same with "acpi=off nolapic noapic": power-off through the APM BIOS;
+#   3. the same kernel from a disk image via SeaBIOS and syslinux (-snapshot);
+#   4. memtest86+ (ia32) starts its first test.
+# Each run has a --timeout; the serial output of a failed run is shown.
+# Usage: tests/run-linux-tests.sh [SHADE86] [IMAGE_DIR]
+SHADE86=${1:-./shade86}
+D=${2:-build/linux}
+T=${LINUX_TIMEOUT:-900}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+for f in vmlinuz initrd.img disk.img memtest.bin; do
+	if [ ! -f "$D/$f" ]; then
+		echo "run-linux-tests: $D/$f is missing (make linux-image)" >&2
+		exit 1
+	fi
+done
+
+# run NAME WANT_STATUS PATTERN shade86-args...: passes when the status is
+# WANT_STATUS and the serial output has a line matching PATTERN
+run() {
+	name=$1 want=$2 pat=$3
+	shift 3
+	start=$(date +%s)
+	"$SHADE86" -m 128 -serial "file:$tmp/serial.txt" --timeout "$T" "$@" 2> "$tmp/err"
+	st=$?
+	secs=$(( $(date +%s) - start ))
+	if [ $st = "$want" ] && grep -Eq "$pat" "$tmp/serial.txt"; then
+		pass=$((pass + 1))
+		echo "pass  $name ($secs s)"
+	else
+		fail=$((fail + 1))
+		echo "FAIL  $name (exit status $st, expected $want; $secs s)"
+		tail -n 25 "$tmp/serial.txt" "$tmp/err"
+	fi
+}
+
+run "Linux -kernel, ACPI power-off" 0 '^SHADE86-LINUX-PASS' \
+	-kernel "$D/vmlinuz" -initrd "$D/initrd.img" -append "console=ttyS0"
+run "Linux -kernel acpi=off nolapic noapic, APM power-off" 0 '^SHADE86-LINUX-PASS' \
+	-kernel "$D/vmlinuz" -initrd "$D/initrd.img" -append "console=ttyS0 acpi=off nolapic noapic"
+run "Linux from a syslinux disk" 0 '^SHADE86-LINUX-PASS' \
+	-hda "$D/disk.img" -snapshot
+# memtest86+ never ends by itself: the run ends when its first test shows up
+# on the serial copy of its screen ("#0  [Address test, walking ones, no cache]")
+MEMTEST_PATTERN='#0 +\[Address test, walking ones'
+run "memtest86+ starts its first test" 0 "$MEMTEST_PATTERN" \
+	-kernel "$D/memtest.bin" -append "console=ttyS0,115200" --exit-on-serial "$MEMTEST_PATTERN"
+
+echo "linux tests: $pass passed, $fail failed"
+[ $fail = 0 ]
