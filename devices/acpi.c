@@ -8,26 +8,37 @@
 #include "acpi.h"
 #include "fwcfg.h"
 #include "state.h"
+#include "vclock.h"
 
 /* PM1 registers (ACPI 1.0b 4.7.3.1, 4.7.3.2) */
 #define PM1_STS   0
 #define PM1_EN    2
 #define PM1_CNT   4
+#define PM_TMR    8
 #define CNT_SCI_EN   0x0001
 #define CNT_SLP_TYP  0x1c00
 #define CNT_SLP_EN   0x2000
 #define STS_WRITE_CLEAR 0x8d31   /* WAK, PWRBTN, GBL, BM, TMR status bits */
 
+uint32_t acpi_pm_timer(struct acpi_pm *pm)
+{
+	uint64_t ns = vclock_now(pm->clock);
+	uint64_t ticks = ns / 1000000000u * ACPI_PM_TIMER_HZ + ns % 1000000000u * ACPI_PM_TIMER_HZ / 1000000000u;
+	return (uint32_t)ticks & 0xffffff;
+}
+
 static uint32_t pm_read(void *opaque, uint32_t port, unsigned size)
 {
 	struct acpi_pm *pm = opaque;
-	uint32_t off = port - ACPI_PM_BASE;
-	uint8_t bytes[6] = {
+	uint32_t off = port - pm->base;
+	uint32_t t = off + size > PM_TMR ? acpi_pm_timer(pm) : 0;
+	uint8_t bytes[ACPI_PM_LEN] = {
 		(uint8_t)pm->sts, (uint8_t)(pm->sts >> 8), (uint8_t)pm->en, (uint8_t)(pm->en >> 8),
-		(uint8_t)(pm->cnt | CNT_SCI_EN), (uint8_t)(pm->cnt >> 8),
+		(uint8_t)(pm->cnt | CNT_SCI_EN), (uint8_t)(pm->cnt >> 8), 0, 0,
+		(uint8_t)t, (uint8_t)(t >> 8), (uint8_t)(t >> 16), 0,
 	};
 	uint32_t v = 0;
-	for (unsigned i = 0; i < size && off + i < 6; i++)
+	for (unsigned i = 0; i < size && off + i < ACPI_PM_LEN; i++)
 		v |= (uint32_t)bytes[off + i] << (8 * i);
 	return v;
 }
@@ -35,7 +46,7 @@ static uint32_t pm_read(void *opaque, uint32_t port, unsigned size)
 static void pm_write(void *opaque, uint32_t port, uint32_t v, unsigned size)
 {
 	struct acpi_pm *pm = opaque;
-	uint32_t off = port - ACPI_PM_BASE;
+	uint32_t off = port - pm->base;
 	/* byte-wise: a 16-bit register may be written as two bytes */
 	for (unsigned i = 0; i < size; i++, off++) {
 		uint8_t b = (uint8_t)(v >> (8 * i));
@@ -62,12 +73,33 @@ static void pm_write(void *opaque, uint32_t port, uint32_t v, unsigned size)
 	}
 }
 
-int acpi_pm_init(struct acpi_pm *pm, struct mem *mem, void (*poweroff)(void *opaque), void *opaque)
+void acpi_pm_init(struct acpi_pm *pm, struct mem *mem, struct vclock *clock,
+		  void (*poweroff)(void *opaque), void *opaque)
 {
 	memset(pm, 0, sizeof(*pm));
+	pm->mem = mem;
+	pm->clock = clock;
 	pm->poweroff = poweroff;
 	pm->opaque = opaque;
-	return io_register(mem, ACPI_PM_BASE, 6, pm_read, pm_write, pm, "acpi-pm1a", MEM_WALL);
+}
+
+int acpi_pm_map(struct acpi_pm *pm, uint32_t base)
+{
+	if (pm->mapped && pm->base == base)
+		return 0;
+	acpi_pm_unmap(pm);
+	if (io_register(pm->mem, base, ACPI_PM_LEN, pm_read, pm_write, pm, "acpi-pm", MEM_WALL))
+		return -1;
+	pm->base = base;
+	pm->mapped = true;
+	return 0;
+}
+
+void acpi_pm_unmap(struct acpi_pm *pm)
+{
+	if (pm->mapped)
+		io_unregister(pm->mem, pm->base);
+	pm->mapped = false;
 }
 
 void acpi_pm_reset(struct acpi_pm *pm)
@@ -199,8 +231,10 @@ int acpi_add_tables(struct fwcfg *f)
 	put32(fadt + 48, 0);                      /* SMI_CMD: no mode switch, always ACPI */
 	put32(fadt + 56, ACPI_PM_BASE + PM1_STS); /* PM1a_EVT_BLK */
 	put32(fadt + 64, ACPI_PM_BASE + PM1_CNT); /* PM1a_CNT_BLK */
+	put32(fadt + 76, ACPI_PM_BASE + PM_TMR);  /* PM_TMR_BLK */
 	fadt[88] = 4;                             /* PM1_EVT_LEN */
 	fadt[89] = 2;                             /* PM1_CNT_LEN */
+	fadt[91] = 4;                             /* PM_TMR_LEN */
 	put16(fadt + 96, 101);                    /* P_LVL2_LAT > 100: no C2 */
 	put16(fadt + 98, 1001);                   /* P_LVL3_LAT > 1000: no C3 */
 	fadt[108] = 0x32;                         /* CENTURY: the RTC's century byte */

@@ -282,6 +282,7 @@ int pc_init(struct pc *pc, const struct pc_config *cfg)
 	pc->a20_kbc = true;
 	struct sys_lines kbc_lines = { kbc_a20, sys_reset_request, pc };
 	struct sys_lines p92_lines = { port92_a20, sys_reset_request, pc };
+	acpi_pm_init(&pc->acpi, &pc->mem, &pc->clock, acpi_poweroff, pc);
 	/* the PIC first: the PIT drives IRQ0 as soon as it exists */
 	if (pic_init(&pc->pic, &pc->mem, intr_changed, pc))
 		goto fail;
@@ -297,7 +298,6 @@ int pc_init(struct pc *pc, const struct pc_config *cfg)
 	    uart_init(&pc->uart[1], &pc->mem, &pc->clock, UART_COM2_BASE,
 		      pic_irq_line(&pc->pic, UART_COM2_IRQ), cfg->serial[1]) ||
 	    fwcfg_init(&pc->fwcfg, &pc->mem) ||
-	    acpi_pm_init(&pc->acpi, &pc->mem, acpi_poweroff, pc) ||
 	    io_register(&pc->mem, 0xf0, 1, port_f0_read, port_f0_write, pc, "fpu-error", MEM_W8) ||
 	    debugcon_init(&pc->con_e9, &pc->mem, 0xe9, cfg->debugcon) ||
 	    debugcon_init(&pc->con_402, &pc->mem, 0x402, cfg->firmware_log) ||
@@ -309,6 +309,7 @@ int pc_init(struct pc *pc, const struct pc_config *cfg)
 	    piix3_init(&pc->piix3, &pc->pci, &pc->pic, cf9_reset, pc) ||
 	    piix_ide_init(&pc->ide, &pc->pci, &pc->mem, pic_irq_line(&pc->pic, ATA_PRIMARY_IRQ),
 			  pic_irq_line(&pc->pic, ATA_SECONDARY_IRQ)) ||
+	    piix4_pm_init(&pc->pm, &pc->pci, &pc->acpi) ||
 	    vga_init(&pc->vga, &pc->mem) ||
 	    pci_register(&pc->pci, &pc->vga.pci, PCI_DEVFN(2, 0)))
 		goto fail;
@@ -369,6 +370,7 @@ void pc_reset(struct pc *pc)
 	pci_dev_reset(&pc->vga.pci);
 	vga_reset(&pc->vga);
 	acpi_pm_reset(&pc->acpi);
+	piix4_pm_reset(&pc->pm);
 	pc->cpu.reset_request = false;
 	pc->cpu.irq_line = pic_intr(&pc->pic);
 	update_a20(pc);

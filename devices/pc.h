@@ -5,13 +5,14 @@
  *   00:00.0 i440FX host bridge (PAM: the BIOS shadowing of 0xC0000-0xFFFFF)
  *   00:01.0 PIIX3 ISA bridge (PIRQ routing, reset control 0xCF9)
  *   00:01.1 PIIX3 IDE (legacy ports, IRQ14/15: ATA disks, ATAPI CD-ROM)
+ *   00:01.3 PIIX4 power management (the ACPI PM block and timer)
  *   00:02.0 VGA (stdvga, Bochs VBE, the VGA BIOS handed over via fw_cfg)
  *   ISA: 8259A pair + ELCR, 8254 PIT (IRQ0) + port 0x61, MC146818 RTC (IRQ8),
  *        8042 (IRQ1/IRQ12), port 0x92, COM1 (IRQ4), COM2 (IRQ3), fw_cfg
  *        (0x510), FPU error (FERR# -> IRQ13, port 0xF0 clears it), debug
  *        ports: 0x80 POST, 0xE9 and 0x402 consoles, 0xF4 exit, 0x8900 shutdown
- *   ACPI: a PM1a register block whose control register powers the machine
- *        off, described in tables SeaBIOS installs from fw_cfg (acpi.h).
+ *   ACPI: the PM block's control register powers the machine off; tables
+ *        SeaBIOS installs from fw_cfg describe it (acpi.h).
  *   Firmware: SeaBIOS in the PAM window (its last 128 KiB below 1 MiB) and at
  *        the top of 4 GiB, where the CPU starts.
  *
@@ -38,6 +39,7 @@
 #include "pic.h"
 #include "piix3.h"
 #include "piix_ide.h"
+#include "piix4_pm.h"
 #include "pit.h"
 #include "port92.h"
 #include "rtc.h"
@@ -102,6 +104,7 @@ struct pc {
 	struct i440fx i440fx;
 	struct piix3 piix3;
 	struct piix_ide ide;
+	struct piix4_pm pm;
 	struct vga vga;
 	struct disk disk[PC_NDRIVES];
 	bool disk_open[PC_NDRIVES];

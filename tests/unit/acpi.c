@@ -13,6 +13,7 @@
 #include "suites.h"
 #include "devices/acpi.h"
 #include "devices/fwcfg.h"
+#include "devices/vclock.h"
 
 static struct fwcfg F;
 static uint8_t mem4g[0x100000];     /* the "physical memory" the loader fills */
@@ -131,6 +132,8 @@ START_TEST(tables_chain_and_checksums)
 	ck_assert_int_eq(sum(mem4g + fadt, 116), 0);
 	ck_assert_int_eq(le32(mem4g + fadt + 56), ACPI_PM_BASE);       /* PM1a_EVT_BLK */
 	ck_assert_int_eq(le32(mem4g + fadt + 64), ACPI_PM_BASE + 4);   /* PM1a_CNT_BLK */
+	ck_assert_int_eq(le32(mem4g + fadt + 76), ACPI_PM_BASE + 8);   /* PM_TMR_BLK */
+	ck_assert_int_eq(mem4g[fadt + 91], 4);                         /* PM_TMR_LEN */
 	ck_assert_int_eq(mem4g[fadt + 88], 4);                         /* PM1_EVT_LEN */
 	ck_assert_int_eq(mem4g[fadt + 89], 2);                         /* PM1_CNT_LEN */
 	ck_assert_int_eq(le32(mem4g + fadt + 48), 0);                  /* no SMI_CMD */
@@ -161,8 +164,13 @@ END_TEST
 START_TEST(pm1_cnt_powers_off_on_s5_only)
 {
 	struct acpi_pm pm;
+	struct vclock clk;
+	vclock_init(&clk);
 	poweroffs = 0;
-	ck_assert_int_eq(acpi_pm_init(&pm, &M->mem, on_poweroff, NULL), 0);
+	acpi_pm_init(&pm, &M->mem, &clk, on_poweroff, NULL);
+	/* not decoded until mapped */
+	ck_assert_int_eq(io_in(&M->mem, ACPI_PM_BASE + 4, 2), 0xffff);
+	ck_assert_int_eq(acpi_pm_map(&pm, ACPI_PM_BASE), 0);
 	/* SCI_EN reads 1: the platform is always in ACPI mode (no SMI_CMD) */
 	ck_assert_int_eq(io_in(&M->mem, ACPI_PM_BASE + 4, 2) & 1, 1);
 	/* SLP_TYP = S5 without SLP_EN: nothing */
@@ -181,6 +189,17 @@ START_TEST(pm1_cnt_powers_off_on_s5_only)
 	pm.sts = 0x8001;
 	io_out(&M->mem, ACPI_PM_BASE, 0x8000, 2);
 	ck_assert_int_eq(io_in(&M->mem, ACPI_PM_BASE, 2), 0x0001);
+	/* PM_TMR at +8: 3.579545 MHz, 24 bits (ACPI 1.0b 4.7.2.1): one second
+	 * of virtual time is 3579545 ticks; it wraps at 2^24 */
+	vclock_advance(&clk, 1000000000ull);
+	ck_assert_int_eq(io_in(&M->mem, ACPI_PM_BASE + 8, 4), 3579545);
+	vclock_advance(&clk, 5000000000ull);   /* 17897725 ticks: wrapped once */
+	ck_assert_int_eq(io_in(&M->mem, ACPI_PM_BASE + 8, 4), 17897725 - (1 << 24));
+	/* moved: the old ports no longer decode */
+	ck_assert_int_eq(acpi_pm_map(&pm, 0xb000), 0);
+	ck_assert_int_eq(io_in(&M->mem, ACPI_PM_BASE + 4, 2), 0xffff);
+	ck_assert_int_eq(io_in(&M->mem, 0xb000 + 4, 2) & 1, 1);
+	acpi_pm_unmap(&pm);
 }
 END_TEST
 
