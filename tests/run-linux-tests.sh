@@ -4,7 +4,8 @@
 #      the guest powers off through ACPI (exit status 0);
 #   2. the same with "acpi=off nolapic noapic": power-off through the APM BIOS;
 #   3. the same kernel from a disk image via SeaBIOS and syslinux (-snapshot);
-#   4. memtest86+ (ia32) starts its first test.
+#   4. the interactive shell answers a command typed on COM1 (stdin);
+#   5. memtest86+ (ia32) starts its first test.
 # Each run has a --timeout; the serial output of a failed run is shown.
 # Usage: tests/run-linux-tests.sh [SHADE86] [IMAGE_DIR]
 SHADE86=${1:-./shade86}
@@ -47,6 +48,39 @@ run "Linux -kernel acpi=off nolapic noapic, APM power-off" 0 '^SHADE86-LINUX-PAS
 	-kernel "$D/vmlinuz" -initrd "$D/initrd.img" -append "console=ttyS0 acpi=off nolapic noapic"
 run "Linux from a syslinux disk" 0 '^SHADE86-LINUX-PASS' \
 	-hda "$D/disk.img" -snapshot
+# the interactive shell (what make run gives): once the shell is up, type a
+# command on COM1 through shade86's stdin and leave the shell
+shell_test() {
+	mkfifo "$tmp/in"
+	start=$(date +%s)
+	"$SHADE86" -m 128 -kernel "$D/vmlinuz" -initrd "$D/initrd.img" \
+		-append "console=ttyS0 cryptomgr.notests shade86.shell" -serial stdio \
+		--timeout "$T" < "$tmp/in" > "$tmp/shell.txt" 2> "$tmp/err" &
+	pid=$!
+	exec 3> "$tmp/in"
+	n=0
+	while [ $n -lt "$T" ] && kill -0 $pid 2> /dev/null &&
+	      ! grep -q "interactive shell" "$tmp/shell.txt"; do
+		sleep 1
+		n=$((n + 1))
+	done
+	sleep 3
+	printf 'echo SHELL-$((6*7))-OK\nexit\n' >&3
+	wait $pid
+	st=$?
+	exec 3>&-
+	secs=$(( $(date +%s) - start ))
+	if [ $st = 0 ] && grep -q "^SHELL-42-OK" "$tmp/shell.txt"; then
+		pass=$((pass + 1))
+		echo "pass  interactive shell over COM1 ($secs s)"
+	else
+		fail=$((fail + 1))
+		echo "FAIL  interactive shell over COM1 (exit status $st; $secs s)"
+		tail -n 25 "$tmp/shell.txt" "$tmp/err"
+	fi
+}
+shell_test
+
 # memtest86+ never ends by itself: the run ends when its first test shows up
 # on the serial copy of its screen ("#0  [Address test, walking ones, no cache]")
 MEMTEST_PATTERN='#0 +\[Address test, walking ones'
