@@ -175,6 +175,10 @@ $(LINUX_OUT)/.stamp: roms/mklinux.sh roms/linux-init.sh roms/mkcpio.c
 demo: shade86
 	./shade86
 
+# Linux boot time next to qemu-system-i386 (TCG), if installed
+bench-linux: shade86 $(LINUX_OUT)/.stamp
+	sh tests/bench/boot-linux.sh ./shade86 $(LINUX_OUT) $(or $(RUNS),1)
+
 # Linux and memtest86+ boots (minutes each on the interpreter)
 check-linux: all $(LINUX_OUT)/.stamp
 	sh tests/run-linux-tests.sh ./shade86 $(LINUX_OUT)
@@ -194,6 +198,6 @@ clean:
 distclean: clean
 	rm -f config.mk config.h
 
-.PHONY: all check check-linux bench run demo fuzz-decoder fuzz-fpu clean distclean
+.PHONY: all check check-linux bench bench-linux run demo fuzz-decoder fuzz-fpu clean distclean
 
 -include $(shell find $(B) -path $(B)/linux -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -88,6 +88,15 @@ st=$?; [ $st = 4 ] && [ "$(wc -l < "$tmp/err")" = 1 ]; expect_status "missing di
 expect_status "missing BIOS: status 4" 4 $?
 "$SHADE86" -hda "$img" --no-such-option 2> "$tmp/err"
 expect_status "unknown option: status 2" 2 $?
+# SIGTERM: the run ends cleanly (disks flushed) with 128 + 15
+"$SHADE86" -serial none --timeout 60 2> "$tmp/err" &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+st=$?
+[ $st = 143 ] && grep -q "stopped by signal 15" "$tmp/err"
+expect_status "SIGTERM ends the run with 143" 0 $?
 chmod a-w "$img"
 if [ "$(id -u)" != 0 ]; then
 	"$SHADE86" -hda "$img" 2> "$tmp/err"
