@@ -113,6 +113,7 @@ struct cpu {
 	uint64_t icount;        /* instructions retired */
 	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t apic_base;
+	uint64_t misc_enable;   /* IA32_MISC_ENABLE */
 
 	/* interrupts */
 	bool halted;

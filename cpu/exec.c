@@ -134,6 +134,7 @@ void cpu_reset(struct cpu *cpu)
 	cpu->dr[6] = 0xffff0ff0u;
 	cpu->dr[7] = 0x00000400u;
 	cpu->apic_base = 0xfee00900ull;
+	cpu->misc_enable = 1;   /* fast strings enabled */
 	/* x87 and SSE after RESET (SDM Vol. 3 9.1.1, table 9-1) */
 	cpu->fpu.fcw = 0x0040;
 	cpu->fpu.ftw = 0x5555;

@@ -186,8 +186,15 @@ void h_rdpmc(struct cpu *cpu, const struct insn *in)
 enum {
 	MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_SYSENTER_CS = 0x174,
 	MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
-	MSR_BIOS_UPDT_TRIG = 0x79, MSR_BIOS_SIGN_ID = 0x8b,
+	MSR_BIOS_UPDT_TRIG = 0x79, MSR_BIOS_SIGN_ID = 0x8b, MSR_MISC_ENABLE = 0x1a0,
 };
+
+/* IA32_MISC_ENABLE (SDM Vol. 4, table 2-2 and the Pentium M table): bit 0
+ * fast-string enable (read/write, set at reset); bits 11 and 12 read 1: no
+ * branch trace store, no PEBS.  The other bits (thermal monitor, SpeedStep,
+ * MONITOR) describe features this CPU does not have and read 0. */
+#define MISC_ENABLE_FAST_STRING 0x1ull
+#define MISC_ENABLE_RO (0x800ull | 0x1000ull)
 
 void h_rdmsr(struct cpu *cpu, const struct insn *in)
 {
@@ -198,6 +205,7 @@ void h_rdmsr(struct cpu *cpu, const struct insn *in)
 	/* the microcode update signature (SDM Vol. 3 9.11.7): high dword is the
 	 * loaded update's revision, 0 = none */
 	case MSR_BIOS_SIGN_ID: v = 0; break;
+	case MSR_MISC_ENABLE: v = cpu->misc_enable | MISC_ENABLE_RO; break;
 	case MSR_APIC_BASE: v = cpu->apic_base; break;
 	case MSR_SYSENTER_CS: v = cpu->sysenter_cs; break;
 	case MSR_SYSENTER_ESP: v = cpu->sysenter_esp; break;
@@ -219,6 +227,9 @@ void h_wrmsr(struct cpu *cpu, const struct insn *in)
 			cpu->tsc_offset = v - cpu->tsc_clock(cpu->tsc_opaque);
 		else
 			cpu->tsc = v;
+		break;
+	case MSR_MISC_ENABLE:
+		cpu->misc_enable = v & MISC_ENABLE_FAST_STRING;
 		break;
 	case MSR_BIOS_SIGN_ID:   /* software writes 0 before CPUID to read the signature back */
 	case MSR_BIOS_UPDT_TRIG: /* a microcode update: accepted, nothing is loaded */

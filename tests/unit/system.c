@@ -160,6 +160,31 @@ START_TEST(msr_sysenter_roundtrip)
 }
 END_TEST
 
+/* MSRs Linux touches early on a family 6 CPU: IA32_BIOS_SIGN_ID (8Bh) reads
+ * the microcode revision in EDX (0: none loaded) after a write of 0 (SDM Vol.
+ * 3 9.11.7.1); IA32_MISC_ENABLE (1A0h) has fast strings (bit 0) set after
+ * reset and read/write, BTS/PEBS unavailable (bits 11, 12) read 1 */
+START_TEST(msr_bios_sign_id_and_misc_enable)
+{
+	h_flat32();
+	ECX = 0x8b;
+	EAX = EDX = 0;
+	EXEC(0x0f, 0x30);                       /* wrmsr 8Bh, 0 */
+	EAX = EDX = 0xffffffff;
+	EXEC(0x0f, 0x32);
+	EQ(EDX, 0);
+	ECX = 0x1a0;
+	EXEC(0x0f, 0x32);                       /* rdmsr 1A0h */
+	EQ(EAX & 0x1801, 0x1801);
+	EAX = 0;
+	EDX = 0;
+	EXEC(0x0f, 0x30);                       /* clear fast strings */
+	EXEC(0x0f, 0x32);
+	EQ(EAX & 1, 0);
+	EQ(EAX & 0x1800, 0x1800);               /* read-only bits stay */
+}
+END_TEST
+
 START_TEST(msr_unknown_gp)
 {
 	h_flat32();
@@ -390,6 +415,7 @@ Suite *system_suite(void)
 	tcase_add_test(tc, rdtsc_tsd_cpl3_gp);
 	tcase_add_test(tc, msr_sysenter_roundtrip);
 	tcase_add_test(tc, msr_unknown_gp);
+	tcase_add_test(tc, msr_bios_sign_id_and_misc_enable);
 	tcase_add_test(tc, msr_cpl3_gp);
 	suite_add_tcase(s, tc);
 
