@@ -5,6 +5,7 @@
 #     build/png-test --check);
 #   - power-off through port 0x8900 ends the run with status 0;
 #   - its INT 13h write persists across two runs without -snapshot, not with it;
+#   - the CD-ROM: El Torito boot of tests/pc/cdboot.asm, -boot c/d order;
 #   - -icount with a fixed RTC start repeats exactly;
 #   - the reset paths (0xCF9, 8042, port 0x92, triple fault) and -no-reboot;
 #   - bad input: a missing image (status 4), a missing BIOS (4), an unknown
@@ -51,7 +52,21 @@ expect_status "-snapshot: the guest sees its write, the image is unchanged" 0 $?
 "$SHADE86" -hda "$img" -snapshot -serial "file:$tmp/s4.txt" --timeout 60 2> "$tmp/err"
 grep -q "^boot count: 3" "$tmp/s4.txt"; expect_status "-snapshot: the next run starts from the image" 0 $?
 
-# 3: -icount with a fixed RTC start repeats exactly: same instruction count,
+# 3: the ATAPI CD-ROM: SeaBIOS boots our El Torito image (-boot d) and the
+#    boot code reads a 2048-byte sector back through INT 13h AH=42h; -boot
+#    decides between the disk and the CD
+"$SHADE86" -cdrom "$B/pc/cdboot.bin" -boot d -serial "file:$tmp/cd.txt" --timeout 60 2> "$tmp/err"
+st=$?
+if [ $st = 0 ] && grep -q "^shade86 CD: sector 22 read back" "$tmp/cd.txt"; then ok "CD-ROM: El Torito boot and a sector read back"
+else bad "CD-ROM boot (status $st)"; cat "$tmp/cd.txt"; fi
+"$SHADE86" -hda "$img" -snapshot -cdrom "$B/pc/cdboot.bin" -boot d -serial "file:$tmp/cd2.txt" --timeout 60 2> "$tmp/err"
+grep -q "^shade86 CD: hello" "$tmp/cd2.txt" && ! grep -q "hard disk" "$tmp/cd2.txt"
+expect_status "-boot d with a disk and a CD boots the CD" 0 $?
+"$SHADE86" -hda "$img" -snapshot -cdrom "$B/pc/cdboot.bin" -boot c -serial "file:$tmp/cd3.txt" --timeout 60 2> "$tmp/err"
+grep -q "hello from the hard disk" "$tmp/cd3.txt" && ! grep -q "CD-ROM" "$tmp/cd3.txt"
+expect_status "-boot c with a disk and a CD boots the disk" 0 $?
+
+# 4: -icount with a fixed RTC start repeats exactly: same instruction count,
 #    virtual time and screen in two runs
 for i in 1 2; do
 	"$SHADE86" -hda "$img" -snapshot -serial none -icount 4 -rtc base=2024-01-01T00:00:00 -v \
@@ -62,7 +77,7 @@ if [ -s "$tmp/icount1.sum" ] && cmp -s "$tmp/icount1.sum" "$tmp/icount2.sum" &&
    cmp -s "$tmp/icount1.txt" "$tmp/icount2.txt"; then ok "-icount: two runs are identical ($(cat "$tmp/icount1.sum"))"
 else bad "-icount: runs differ"; cat "$tmp/icount1.sum" "$tmp/icount2.sum"; fi
 
-# 4: resets: 0xCF9, the 8042, port 0x92 and a triple fault each restart the
+# 5: resets: 0xCF9, the 8042, port 0x92 and a triple fault each restart the
 #    machine (the boot sector counts them in CMOS), then it powers off; with
 #    -no-reboot the first reset (12) or triple fault (6) ends the run
 cp "$B/pc/reset.bin" "$tmp/reset.img"
@@ -77,7 +92,7 @@ cp "$B/pc/triple.bin" "$tmp/triple.img"
 "$SHADE86" -hda "$tmp/triple.img" -snapshot -serial none -no-reboot --timeout 60 2> "$tmp/err"
 expect_status "-no-reboot: a triple fault ends the run with 6" 6 $?
 
-# 5: exits and errors
+# 6: exits and errors
 "$SHADE86" -hda "$img" -snapshot -serial none --exit-on-serial 'hello from the h[a-z]+ disk' --timeout 60 2> "$tmp/err"
 expect_status "--exit-on-serial (serial none still matches)" 0 $?
 "$SHADE86" -serial none --timeout 1 2> "$tmp/err"
