@@ -31,7 +31,7 @@ qemu_boot() {
 shade_boot() {
 	start=$(now)
 	"$SHADE86" -m 128 -kernel "$D/vmlinuz" -initrd "$D/initrd.img" -append "$APPEND" \
-		-serial "file:$tmp/s.txt" --exit-on-serial '^SHADE86-LINUX-' --timeout 1800 2> /dev/null
+		-serial "file:$tmp/s.txt" --exit-on-serial '^SHADE86-LINUX-(PASS|FAIL)' --timeout 1800 2> /dev/null
 	end=$(now)
 	grep -q "^SHADE86-LINUX-PASS" "$tmp/s.txt" || echo "boot-linux: shade86 did not print the pass line" >&2
 	awk "BEGIN { printf \"%.1f\", $end - $start }"
