@@ -110,9 +110,8 @@ void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc
 	}
 }
 
-/* Host pointer for reading code at lin (a shadow read entry), or NULL when the
- * code is not in RAM/ROM; raises #PF like any fetch. */
-const uint8_t *lin_fetch_ptr(struct cpu *cpu, uint32_t lin)
+/* lin_fetch_ptr's slow path (interp.h) */
+const uint8_t *lin_fetch_slow(struct cpu *cpu, uint32_t lin)
 {
 	uint32_t pa;
 	return translate(cpu, lin, ACC_EXEC, &pa);
