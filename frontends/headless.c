@@ -17,11 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../devices/linuxboot.h"
 #include "../devices/pc.h"
 #include "exitcodes.h"
 #include "options.h"
-#include "../devices/linuxboot.h"
-#include "png.h"
+#include "png.h"   /* frontends/png.h (quoted: found before a system libpng png.h) */
 
 extern const unsigned char builtin_linuxboot_rom[];
 extern const unsigned int builtin_linuxboot_rom_len;

@@ -14,6 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 now() { date +%s.%N; }
 
 qemu_boot() {
+	rm -f "$tmp/q.txt"
 	start=$(now)
 	qemu-system-i386 -accel tcg -m 128 -kernel "$D/vmlinuz" -initrd "$D/initrd.img" \
 		-append "$APPEND" -display none -serial "file:$tmp/q.txt" -no-reboot -monitor none &
@@ -29,6 +30,7 @@ qemu_boot() {
 }
 
 shade_boot() {
+	rm -f "$tmp/s.txt"
 	start=$(now)
 	"$SHADE86" -m 128 -kernel "$D/vmlinuz" -initrd "$D/initrd.img" -append "$APPEND" \
 		-serial "file:$tmp/s.txt" --exit-on-serial '^SHADE86-LINUX-(PASS|FAIL)' --timeout 1800 2> /dev/null
