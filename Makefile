@@ -76,9 +76,14 @@ FRONT_SRCS := $(wildcard frontends/*.c)
 FRONT_OBJS := $(FRONT_SRCS:%.c=$(B)/%.o)
 
 shade86: $(FRONT_OBJS) $(BUILTIN_OBJS) $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ZLIB_LIBS) -lpthread
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ZLIB_LIBS) $(FRONT_LIBS) -lpthread
 
 $(FRONT_OBJS): CFLAGS_ALL += $(ZLIB_CFLAGS)
+# the SDL2 window (frontends/sdl.c compiles to stubs without it)
+ifeq ($(HAVE_SDL),yes)
+$(B)/frontends/sdl.o: CFLAGS_ALL += $(SDL_CFLAGS)
+FRONT_LIBS := $(SDL_LIBS)
+endif
 
 tests/run-sst: $(B)/tests/run-sst.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ZLIB_LIBS) -lpthread

@@ -19,6 +19,7 @@
 
 #include "../devices/linuxboot.h"
 #include "../devices/pc.h"
+#include "display.h"
 #include "exitcodes.h"
 #include "options.h"
 #include "png.h"   /* frontends/png.h (quoted: found before a system libpng png.h) */
@@ -43,6 +44,7 @@ struct headless {
 	bool serial_dirty;         /* bytes written since the last flush */
 	char line[1024];           /* the serial line being received (for the regex) */
 	size_t line_len;
+	struct display *display;   /* -display sdl, or NULL */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -299,12 +301,23 @@ int run_pc(struct options *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	setup_input(&h);
+	if (o->display_sdl) {
+		char err[300];
+		h.display = display_open(pc, err, sizeof(err));
+		if (!h.display) {
+			restore_tty(&h);
+			fprintf(stderr, "shade86: -display sdl: %s (use -display none)\n", err);
+			pc_free(pc);
+			return EXIT_USAGE;
+		}
+	}
 
 	uint64_t t0 = pc_host_ns(), last_t = t0, last_icount = 0, last_status = t0;
 	uint64_t deadline = o->timeout > 0 ? t0 + (uint64_t)(o->timeout * 1e9) : UINT64_MAX;
 	int status = -1;
 	while (status < 0) {
-		uint64_t budget = 1000000;
+		/* with a window, slices of a few milliseconds keep it responsive */
+		uint64_t budget = h.display ? 100000 : 1000000;
 		uint64_t used = pc->cpu.icount;
 		if (used >= o->max_insns) {
 			fprintf(stderr, "shade86: instruction limit reached at %04X:%08X\n",
@@ -315,8 +328,21 @@ int run_pc(struct options *o)
 		if (o->max_insns - used < budget)
 			budget = o->max_insns - used;
 		pump_input(&h);
-		enum pc_event ev = pc_run(pc, budget);
+		enum pc_event ev = PC_IDLE;
+		if (!h.display || !display_paused(h.display))
+			ev = pc_run(pc, budget);
 		uint64_t now = pc_host_ns();
+		if (h.display) {
+			double mips = now > last_t ? (double)(pc->cpu.icount - last_icount) * 1e3 / (double)(now - last_t) : 0;
+			if (now - last_t > 1000000000u) {
+				last_icount = pc->cpu.icount;
+				last_t = now;
+			}
+			if (display_poll(h.display, mips) == DISPLAY_QUIT) {
+				status = EXIT_OK;
+				break;
+			}
+		}
 		if (h.serial_dirty) {
 			/* a million instructions at most between flushes: output shows up
 			 * promptly even without newlines (full-screen programs) */
@@ -349,9 +375,11 @@ int run_pc(struct options *o)
 		case PC_RUNNING:
 			break;
 		case PC_IDLE: {
-			uint64_t until = pc_next_deadline(pc);
+			uint64_t until = h.display && display_paused(h.display) ? UINT64_MAX : pc_next_deadline(pc);
 			if (until > deadline)
 				until = deadline;
+			if (h.display && display_next_frame(h.display) < until)
+				until = display_next_frame(h.display);
 			idle_wait(&h, until);
 			break;
 		}
@@ -393,6 +421,8 @@ int run_pc(struct options *o)
 	}
 	restore_tty(&h);
 	signal_cpu = NULL;
+	if (h.display)
+		display_close(h.display);
 	if (h.serial_out)
 		fflush(h.serial_out);
 	if (o->verbose)

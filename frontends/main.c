@@ -43,7 +43,9 @@ static void usage(FILE *f)
 		"                        idle time is skipped (default: real time)\n"
 		"\n"
 		"Input and output:\n"
-		"  -display none         no window (the default; the SDL window comes later)\n"
+		"  -display sdl|none     a window showing the screen, with keyboard and mouse\n"
+		"                        (Ctrl+Alt + F fullscreen, P pause, S screenshot, Q quit;\n"
+		"                        Ctrl+Alt alone releases the mouse), or none (default)\n"
 		"  -nographic            -display none with the serial port on the terminal\n"
 		"  -serial stdio|file:PATH|none\n"
 		"                        COM1 (default stdio); on a terminal, Ctrl-A x quits\n"
@@ -207,11 +209,16 @@ int main(int argc, char **argv)
 			o.icount_shift = (int)n;
 			i++;
 		} else if (!strcmp(a, "-display")) {
-			NEED("none");
-			if (strcmp(v, "none"))
-				return die_usage("only -display none exists so far (the SDL window comes with the desktop issue)", v);
+			NEED("sdl or none");
+			if (!strcmp(v, "sdl"))
+				o.display_sdl = true;
+			else if (!strcmp(v, "none"))
+				o.display_sdl = false;
+			else
+				return die_usage("-display takes sdl or none", v);
 		} else if (!strcmp(a, "-nographic")) {
 			o.serial = SERIAL_STDIO;
+			o.display_sdl = false;
 		} else if (!strcmp(a, "-serial")) {
 			NEED("stdio, file:PATH or none");
 			if (!strcmp(v, "stdio") || !strcmp(v, "mon:stdio"))

@@ -36,6 +36,7 @@ struct options {
 	double timeout;               /* seconds, 0 = none */
 	const char *exit_on_serial;   /* extended regex, or NULL */
 	bool no_reboot;
+	bool display_sdl;             /* -display sdl: a window (frontends/sdl.c) */
 	int icount_shift;             /* -1 realtime */
 	bool rtc_fixed;               /* -rtc base=... given */
 	long long rtc_base;
