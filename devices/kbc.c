@@ -472,7 +472,17 @@ void kbc_mouse_motion(struct kbc *k, int dx, int dy, int dz, unsigned buttons)
 	m->dx = m->dx + dx > lim ? lim : m->dx + dx < -lim ? -lim : m->dx + dx;
 	m->dy = m->dy + dy > lim ? lim : m->dy + dy < -lim ? -lim : m->dy + dy;
 	m->dz = m->dz + dz > lim ? lim : m->dz + dz < -lim ? -lim : m->dz + dz;
-	m->buttons = buttons & 7;
+	/* A button change not yet reported would be lost to this one (a click
+	 * quicker than a sample period): report it now, ahead of the pacing,
+	 * if the device's buffer has room for the packet. */
+	unsigned nb = buttons & 7;
+	if (streaming(m) && nb != m->buttons && m->buttons != m->sent_buttons &&
+	    m->q.count + 4 <= KBC_QUEUE_SIZE) {
+		mouse_packet(k, true);
+		m->last_sample = vclock_now(k->clock);
+		pump(k);
+	}
+	m->buttons = nb;
 	mouse_schedule(k);
 }
 

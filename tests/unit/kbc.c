@@ -496,6 +496,27 @@ START_TEST(mouse_sample_rate_pacing)
 }
 END_TEST
 
+/* A click quicker than one sample period (press and release before the
+ * next packet is due) still reaches the guest as two packets, button down
+ * then up: a mouse reports every button transition. */
+START_TEST(mouse_quick_click_not_lost)
+{
+	mouse(0xf4);
+	EXPECT_AUX(0xfa);
+	kbc_mouse_motion(K, 1, 0, 0, 0);
+	settle();
+	EXPECT_AUX(0x08, 0x01, 0x00);
+	vclock_advance(&clk, 1000000);       /* 1 ms later: the next sample is 9 ms away */
+	kbc_mouse_motion(K, 0, 0, 0, KBC_BTN_LEFT);
+	kbc_mouse_motion(K, 0, 0, 0, 0);
+	vclock_advance(&clk, 20000000);
+	EXPECT_AUX(0x09, 0x00, 0x00);        /* left down */
+	vclock_advance(&clk, 40000000);      /* the next sample after it was read */
+	EXPECT_AUX(0x08, 0x00, 0x00);        /* and up */
+	EXPECT_EMPTY();
+}
+END_TEST
+
 START_TEST(mouse_status_remote_and_scaling)
 {
 	/* each ACK is read before the next byte, as a driver does (a command
@@ -704,6 +725,7 @@ Suite *kbc_suite(void)
 	tcase_add_test(tc, mouse_intellimouse_detection);
 	tcase_add_test(tc, mouse_stream_packets);
 	tcase_add_test(tc, mouse_sample_rate_pacing);
+	tcase_add_test(tc, mouse_quick_click_not_lost);
 	tcase_add_test(tc, mouse_status_remote_and_scaling);
 	tcase_add_test(tc, mouse_port_disable_and_irq12);
 	tcase_add_test(tc, output_port_a20_and_reset);
