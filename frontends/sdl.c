@@ -24,6 +24,7 @@ void display_close(struct display *d) { (void)d; }
 #include <SDL.h>
 
 #include "../devices/pc.h"
+#include "keymap.h"
 #include "png.h"
 
 #define FRAME_NS 16666667u     /* 60 frames per second */
@@ -45,89 +46,13 @@ struct display {
 	char title[160];
 };
 
-/* ---- keyboard: SDL scancodes (USB HID usages) to PS/2 scancode set 2 ----
- * From the set 2 table of the IBM PS/2 keyboard (and Microsoft's "Keyboard
- * Scan Code Specification"): most keys are one byte, break = F0 + byte;
- * the E0 keys are E0 + byte, break E0 F0 + byte.  Pause and PrintScreen are
- * handled separately. */
-#define E0 0x100
-static const uint16_t set2[SDL_NUM_SCANCODES] = {
-	[SDL_SCANCODE_A] = 0x1c, [SDL_SCANCODE_B] = 0x32, [SDL_SCANCODE_C] = 0x21,
-	[SDL_SCANCODE_D] = 0x23, [SDL_SCANCODE_E] = 0x24, [SDL_SCANCODE_F] = 0x2b,
-	[SDL_SCANCODE_G] = 0x34, [SDL_SCANCODE_H] = 0x33, [SDL_SCANCODE_I] = 0x43,
-	[SDL_SCANCODE_J] = 0x3b, [SDL_SCANCODE_K] = 0x42, [SDL_SCANCODE_L] = 0x4b,
-	[SDL_SCANCODE_M] = 0x3a, [SDL_SCANCODE_N] = 0x31, [SDL_SCANCODE_O] = 0x44,
-	[SDL_SCANCODE_P] = 0x4d, [SDL_SCANCODE_Q] = 0x15, [SDL_SCANCODE_R] = 0x2d,
-	[SDL_SCANCODE_S] = 0x1b, [SDL_SCANCODE_T] = 0x2c, [SDL_SCANCODE_U] = 0x3c,
-	[SDL_SCANCODE_V] = 0x2a, [SDL_SCANCODE_W] = 0x1d, [SDL_SCANCODE_X] = 0x22,
-	[SDL_SCANCODE_Y] = 0x35, [SDL_SCANCODE_Z] = 0x1a,
-	[SDL_SCANCODE_1] = 0x16, [SDL_SCANCODE_2] = 0x1e, [SDL_SCANCODE_3] = 0x26,
-	[SDL_SCANCODE_4] = 0x25, [SDL_SCANCODE_5] = 0x2e, [SDL_SCANCODE_6] = 0x36,
-	[SDL_SCANCODE_7] = 0x3d, [SDL_SCANCODE_8] = 0x3e, [SDL_SCANCODE_9] = 0x46,
-	[SDL_SCANCODE_0] = 0x45,
-	[SDL_SCANCODE_RETURN] = 0x5a, [SDL_SCANCODE_ESCAPE] = 0x76,
-	[SDL_SCANCODE_BACKSPACE] = 0x66, [SDL_SCANCODE_TAB] = 0x0d,
-	[SDL_SCANCODE_SPACE] = 0x29, [SDL_SCANCODE_MINUS] = 0x4e,
-	[SDL_SCANCODE_EQUALS] = 0x55, [SDL_SCANCODE_LEFTBRACKET] = 0x54,
-	[SDL_SCANCODE_RIGHTBRACKET] = 0x5b, [SDL_SCANCODE_BACKSLASH] = 0x5d,
-	[SDL_SCANCODE_NONUSHASH] = 0x5d, [SDL_SCANCODE_SEMICOLON] = 0x4c,
-	[SDL_SCANCODE_APOSTROPHE] = 0x52, [SDL_SCANCODE_GRAVE] = 0x0e,
-	[SDL_SCANCODE_COMMA] = 0x41, [SDL_SCANCODE_PERIOD] = 0x49,
-	[SDL_SCANCODE_SLASH] = 0x4a, [SDL_SCANCODE_CAPSLOCK] = 0x58,
-	[SDL_SCANCODE_NONUSBACKSLASH] = 0x61,
-	[SDL_SCANCODE_F1] = 0x05, [SDL_SCANCODE_F2] = 0x06, [SDL_SCANCODE_F3] = 0x04,
-	[SDL_SCANCODE_F4] = 0x0c, [SDL_SCANCODE_F5] = 0x03, [SDL_SCANCODE_F6] = 0x0b,
-	[SDL_SCANCODE_F7] = 0x83, [SDL_SCANCODE_F8] = 0x0a, [SDL_SCANCODE_F9] = 0x01,
-	[SDL_SCANCODE_F10] = 0x09, [SDL_SCANCODE_F11] = 0x78, [SDL_SCANCODE_F12] = 0x07,
-	[SDL_SCANCODE_SCROLLLOCK] = 0x7e,
-	[SDL_SCANCODE_INSERT] = E0 | 0x70, [SDL_SCANCODE_HOME] = E0 | 0x6c,
-	[SDL_SCANCODE_PAGEUP] = E0 | 0x7d, [SDL_SCANCODE_DELETE] = E0 | 0x71,
-	[SDL_SCANCODE_END] = E0 | 0x69, [SDL_SCANCODE_PAGEDOWN] = E0 | 0x7a,
-	[SDL_SCANCODE_RIGHT] = E0 | 0x74, [SDL_SCANCODE_LEFT] = E0 | 0x6b,
-	[SDL_SCANCODE_DOWN] = E0 | 0x72, [SDL_SCANCODE_UP] = E0 | 0x75,
-	[SDL_SCANCODE_NUMLOCKCLEAR] = 0x77, [SDL_SCANCODE_KP_DIVIDE] = E0 | 0x4a,
-	[SDL_SCANCODE_KP_MULTIPLY] = 0x7c, [SDL_SCANCODE_KP_MINUS] = 0x7b,
-	[SDL_SCANCODE_KP_PLUS] = 0x79, [SDL_SCANCODE_KP_ENTER] = E0 | 0x5a,
-	[SDL_SCANCODE_KP_1] = 0x69, [SDL_SCANCODE_KP_2] = 0x72, [SDL_SCANCODE_KP_3] = 0x7a,
-	[SDL_SCANCODE_KP_4] = 0x6b, [SDL_SCANCODE_KP_5] = 0x73, [SDL_SCANCODE_KP_6] = 0x74,
-	[SDL_SCANCODE_KP_7] = 0x6c, [SDL_SCANCODE_KP_8] = 0x75, [SDL_SCANCODE_KP_9] = 0x7d,
-	[SDL_SCANCODE_KP_0] = 0x70, [SDL_SCANCODE_KP_PERIOD] = 0x71,
-	[SDL_SCANCODE_APPLICATION] = E0 | 0x2f,
-	[SDL_SCANCODE_LCTRL] = 0x14, [SDL_SCANCODE_LSHIFT] = 0x12, [SDL_SCANCODE_LALT] = 0x11,
-	[SDL_SCANCODE_LGUI] = E0 | 0x1f, [SDL_SCANCODE_RCTRL] = E0 | 0x14,
-	[SDL_SCANCODE_RSHIFT] = 0x59, [SDL_SCANCODE_RALT] = E0 | 0x11,
-	[SDL_SCANCODE_RGUI] = E0 | 0x27,
-};
-
+/* SDL's scancodes are USB HID usages (keymap.h) */
 static void send_key(struct display *d, SDL_Scancode sc, bool down)
 {
-	uint8_t b[8];
-	size_t n = 0;
-	if (sc == SDL_SCANCODE_PAUSE) {
-		/* Pause has no break code: the make sequence says it all */
-		static const uint8_t pause[8] = { 0xe1, 0x14, 0x77, 0xe1, 0xf0, 0x14, 0xf0, 0x77 };
-		if (down)
-			kbc_key(&d->pc->kbc, pause, sizeof(pause));
-		return;
-	}
-	if (sc == SDL_SCANCODE_PRINTSCREEN) {
-		static const uint8_t make[4] = { 0xe0, 0x12, 0xe0, 0x7c };
-		static const uint8_t brk[6] = { 0xe0, 0xf0, 0x7c, 0xe0, 0xf0, 0x12 };
-		if (down)
-			kbc_key(&d->pc->kbc, make, sizeof(make));
-		else
-			kbc_key(&d->pc->kbc, brk, sizeof(brk));
-		return;
-	}
-	if ((unsigned)sc >= SDL_NUM_SCANCODES || !set2[sc])
-		return;
-	uint16_t k = set2[sc];
-	if (k & E0)
-		b[n++] = 0xe0;
-	if (!down)
-		b[n++] = 0xf0;
-	b[n++] = (uint8_t)k;
-	kbc_key(&d->pc->kbc, b, n);
+	uint8_t b[KEYMAP_MAX];
+	size_t n = keymap_set2((unsigned)sc, down, b);
+	if (n)
+		kbc_key(&d->pc->kbc, b, n);
 }
 
 static void update_title(struct display *d, double mips)
