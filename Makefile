@@ -2,8 +2,9 @@
 #   make            build shade86 and the test programs
 #   make check      run every test (unit tests, decoder vs capstone, sst286, guest programs)
 #   make bench      benchmarks
-#   make run        boot the Linux test image with a shell on the terminal
-#   make demo       run the built-in demo guest
+#   make run        the demo guest (in a window when there is a display)
+#   make run-linux  boot the Linux test image with a shell on the terminal
+#   make demo       the small built-in demo program on the test machine
 #   make check-linux  boot Linux (3 ways) and memtest86+ (slow)
 #   make fuzz-decoder N=...   longer decoder-vs-capstone run
 #   make fuzz-fpu N=...       longer x87 and MMX/SSE/SSE2 vs host runs
@@ -33,12 +34,12 @@ PC_BINS := $(PC_ASMS:tests/pc/%.asm=$(B)/pc/%.bin)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-PROGS := shade86 tests/run-sst $(B)/decoder-diff $(B)/x87-diff $(B)/simd-diff $(B)/png-test
+PROGS := shade86 tests/run-sst $(B)/decoder-diff $(B)/x87-diff $(B)/simd-diff $(B)/png-test $(B)/keymap-test
 ifeq ($(HAVE_CHECK),yes)
 PROGS += $(B)/unit-tests
 endif
 
-all: $(PROGS) $(GUEST_BINS) $(PC_BINS) $(ROM_BINS)
+all: $(PROGS) $(GUEST_BINS) $(PC_BINS) $(ROM_BINS) $(B)/demo.img
 
 $(B)/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
@@ -69,9 +70,12 @@ $(B)/bin2c: roms/bin2c.c
 $(B)/builtin_%.c: $(B)/roms/%.bin $(B)/bin2c
 	$(B)/bin2c builtin_$*_rom < $< > $@
 
-# the ROMs the program carries inside it
-BUILTIN_ROMS := demo $(patsubst roms/%.asm,%,$(wildcard roms/linuxboot.asm))
-BUILTIN_OBJS := $(BUILTIN_ROMS:%=$(B)/builtin_%.o)
+# the ROMs the program carries inside it, and the demo guest's disk
+BUILTIN_ROMS := demo linuxboot
+BUILTIN_OBJS := $(BUILTIN_ROMS:%=$(B)/builtin_%.o) $(B)/builtin_demodisk.o
+
+$(B)/builtin_demodisk.c: $(B)/demo.img $(B)/bin2c
+	$(B)/bin2c builtin_demo_disk < $< > $@
 FRONT_SRCS := $(wildcard frontends/*.c)
 FRONT_OBJS := $(FRONT_SRCS:%.c=$(B)/%.o)
 
@@ -99,6 +103,9 @@ $(B)/png-test: $(B)/tests/png-test.o $(B)/frontends/png.o
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ZLIB_LIBS)
 
 $(B)/tests/png-test.o: CFLAGS_ALL += $(ZLIB_CFLAGS)
+
+$(B)/keymap-test: $(B)/tests/keymap-test.o $(B)/frontends/keymap.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
 $(B)/x87-diff: $(B)/tests/x87-diff.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
@@ -134,15 +141,23 @@ ifneq ($(SIMD_DIFF),no)
 	$(B)/simd-diff --seed 1 --count $(SIMD_COUNT)
 endif
 	@echo "== built-in demo (known answers: pi(10000) = 1229, sum 5736396, F(40), CRC-32 check value)"
-	./shade86 > $(B)/demo.out && cmp $(B)/demo.out tests/demo.expected && echo "demo: ok"
+	./shade86 -machine test > $(B)/demo.out && cmp $(B)/demo.out tests/demo.expected && echo "demo: ok"
 	@echo "== guest programs"
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest
 	@echo "== guest programs, every shadow MMU hit checked against a page walk"
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --check-mmu
+	@echo "== host keys to PS/2 scancodes (vs the XT set 1 table, through the 8042)"
+	$(B)/keymap-test
 	@echo "== PNG writer (written, read back, compared)"
 	$(B)/png-test $(B)
 	@echo "== the PC: SeaBIOS, disks, serial, screen, exit statuses"
 	sh tests/run-pc-tests.sh ./shade86 $(B)
+	@echo "== the demo guest (roms/demo), headless"
+	sh tests/run-demo-test.sh ./shade86 $(B)/demo.img
+ifneq ($(DESKTOP_TEST),no)
+	@echo "== the desktop window under Xvfb (skipped without xvfb, xdotool, imagemagick)"
+	sh tests/run-desktop-test.sh ./shade86 $(B)/demo.img
+endif
 	@echo "== sst286 vectors"
 	tests/run-sst $(SST_DIR)
 ifeq ($(HAVE_CHECK),yes)
@@ -167,18 +182,24 @@ bench: all $(B)/roms/bench.bin $(B)/native-loop $(B)/mmu-bench
 
 # the Linux test image (roms/linux.mk, roms/mklinux.sh)
 include roms/linux.mk
+# the demo guest's disk image $(B)/demo.img (roms/demo.mk, roms/demo/)
+include roms/demo.mk
+
+# the demo guest, in a window when there is a display
+run: shade86
+	./shade86
 
 # boot the Linux test image with an interactive shell on the terminal
-run: shade86 $(LINUX_OUT)/.stamp
+run-linux: shade86 $(LINUX_OUT)/.stamp
 	./shade86 -m 256 -kernel $(LINUX_OUT)/vmlinuz -initrd $(LINUX_OUT)/initrd.img \
 		-append "console=ttyS0 cryptomgr.notests shade86.shell" -serial stdio
 
 $(LINUX_OUT)/.stamp: roms/mklinux.sh roms/linux-init.sh roms/mkcpio.c
 	$(MAKE) linux-image
 
-# the built-in demo guest on the test machine
+# the small built-in demo program on the test machine
 demo: shade86
-	./shade86
+	./shade86 -machine test
 
 # Linux boot time next to qemu-system-i386 (TCG), if installed
 bench-linux: shade86 $(LINUX_OUT)/.stamp
@@ -203,6 +224,6 @@ clean:
 distclean: clean
 	rm -f config.mk config.h
 
-.PHONY: all check check-linux bench bench-linux run demo fuzz-decoder fuzz-fpu clean distclean
+.PHONY: all check check-linux bench bench-linux run run-linux demo fuzz-decoder fuzz-fpu clean distclean
 
 -include $(shell find $(B) -path $(B)/linux -prune -o -name '*.d' -type f -print 2>/dev/null)

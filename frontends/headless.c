@@ -26,6 +26,31 @@
 
 extern const unsigned char builtin_linuxboot_rom[];
 extern const unsigned int builtin_linuxboot_rom_len;
+extern const unsigned char builtin_demo_disk[];
+extern const unsigned int builtin_demo_disk_len;
+
+/* The built-in demo disk as a temporary file: the guest may write to it,
+ * nothing is kept (the file is unlinked once the disk is open). */
+static int demo_disk_file(char *path, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	snprintf(path, len, "%s/shade86-demo-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	size_t done = 0;
+	while (done < builtin_demo_disk_len) {
+		ssize_t n = write(fd, builtin_demo_disk + done, builtin_demo_disk_len - done);
+		if (n <= 0) {
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
 
 struct headless {
 	struct pc pc;
@@ -254,10 +279,15 @@ int run_pc(struct options *o)
 		}
 	}
 
+	char demo_path[4200] = "";
+	if (o->builtin_demo && demo_disk_file(demo_path, sizeof(demo_path))) {
+		fprintf(stderr, "shade86: cannot write the demo disk to a temporary file: %s\n", strerror(errno));
+		return EXIT_LOAD;
+	}
 	struct pc_config cfg = { 0 };
 	cfg.ram_size = o->ram;
 	cfg.bios = o->bios;
-	cfg.drive[PC_HDA] = o->hda;
+	cfg.drive[PC_HDA] = o->builtin_demo ? demo_path : o->hda;
 	cfg.drive[PC_HDB] = o->hdb;
 	cfg.drive[PC_CDROM] = o->cdrom;
 	cfg.snapshot = o->snapshot;
@@ -278,7 +308,10 @@ int run_pc(struct options *o)
 	}
 
 	struct pc *pc = &h.pc;
-	if (pc_init(pc, &cfg)) {
+	int init = pc_init(pc, &cfg);
+	if (demo_path[0])
+		unlink(demo_path);
+	if (init) {
 		fprintf(stderr, "shade86: %s\n", pc->error);
 		return EXIT_LOAD;
 	}
@@ -301,15 +334,19 @@ int run_pc(struct options *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	setup_input(&h);
-	if (o->display_sdl) {
+	if (o->display != DISPLAY_NONE) {
 		char err[300];
 		h.display = display_open(pc, err, sizeof(err));
-		if (!h.display) {
+		if (!h.display && o->display == DISPLAY_SDL) {
 			restore_tty(&h);
 			fprintf(stderr, "shade86: -display sdl: %s (use -display none)\n", err);
 			pc_free(pc);
 			return EXIT_USAGE;
 		}
+		/* the first run of a new user (make run): say why there is no window */
+		if (!h.display && o->builtin_demo)
+			fprintf(stderr, "shade86: no window: %s; running the demo headless "
+				"(its serial output below%s)\n", err, h.raw_tty ? "; Ctrl-A x quits" : "");
 	}
 
 	uint64_t t0 = pc_host_ns(), last_t = t0, last_icount = 0, last_status = t0;

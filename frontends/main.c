@@ -18,15 +18,16 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: shade86 [options]\n"
 		"\n"
-		"Runs a PC (i440FX/PIIX3, SeaBIOS, VGA, IDE disks, serial ports) headless, or\n"
-		"with -machine test the minimal test machine.  With no options at all it\n"
-		"runs the built-in demo guest on the test machine.\n"
+		"Runs a PC (i440FX/PIIX3, SeaBIOS, VGA, IDE disks, serial ports) in a window\n"
+		"or headless, or with -machine test the minimal test machine.  Without a disk,\n"
+		"CD or kernel the PC boots the built-in demo guest.\n"
 		"\n"
 		"Machine:\n"
 		"  -machine pc|test      the machine (default pc)\n"
 		"  -m SIZE               guest RAM in MiB, up to 3584 (suffix M or G; default 128)\n"
 		"  -bios FILE            firmware image (pc: default %s;\n"
-		"                        test: a ROM whose last 16 bytes hold the reset vector)\n"
+		"                        test: a ROM whose last 16 bytes hold the reset vector;\n"
+		"                        without one the test machine runs the built-in demo ROM)\n"
 		"  -hda FILE, -hdb FILE  raw hard disk images (primary master / slave)\n"
 		"  -cdrom FILE           ISO 9660 image in the CD-ROM drive (secondary master)\n"
 		"  -snapshot             guest writes to disks go to a temporary overlay: the\n"
@@ -45,7 +46,8 @@ static void usage(FILE *f)
 		"Input and output:\n"
 		"  -display sdl|none     a window showing the screen, with keyboard and mouse\n"
 		"                        (Ctrl+Alt + F fullscreen, P pause, S screenshot, Q quit;\n"
-		"                        Ctrl+Alt alone releases the mouse), or none (default)\n"
+		"                        Ctrl+Alt alone releases the mouse), or none; default:\n"
+		"                        a window when $DISPLAY or $WAYLAND_DISPLAY is set\n"
 		"  -nographic            -display none with the serial port on the terminal\n"
 		"  -serial stdio|file:PATH|none\n"
 		"                        COM1 (default stdio); on a terminal, Ctrl-A x quits\n"
@@ -140,8 +142,6 @@ int main(int argc, char **argv)
 	o.max_insns = UINT64_MAX;
 	o.icount_shift = -1;
 	o.serial = SERIAL_STDIO;
-	if (argc == 1)
-		o.machine_test = true;   /* the built-in demo */
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -211,14 +211,14 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "-display")) {
 			NEED("sdl or none");
 			if (!strcmp(v, "sdl"))
-				o.display_sdl = true;
+				o.display = DISPLAY_SDL;
 			else if (!strcmp(v, "none"))
-				o.display_sdl = false;
+				o.display = DISPLAY_NONE;
 			else
 				return die_usage("-display takes sdl or none", v);
 		} else if (!strcmp(a, "-nographic")) {
 			o.serial = SERIAL_STDIO;
-			o.display_sdl = false;
+			o.display = DISPLAY_NONE;
 		} else if (!strcmp(a, "-serial")) {
 			NEED("stdio, file:PATH or none");
 			if (!strcmp(v, "stdio") || !strcmp(v, "mon:stdio"))
@@ -290,6 +290,9 @@ int main(int argc, char **argv)
 		}
 #undef NEED
 	}
+	/* a PC with nothing to boot boots the built-in demo disk */
+	if (!o.machine_test && !o.hda && !o.hdb && !o.cdrom && !o.kernel)
+		o.builtin_demo = true;
 	/* the test machine's console on 0xE9 goes to stdout unless -debugcon says otherwise */
 	if (o.machine_test && !explicit_cons)
 		o.cons[o.ncons++] = (struct console_spec){ 0xe9, stdout };

@@ -36,7 +36,8 @@ struct options {
 	double timeout;               /* seconds, 0 = none */
 	const char *exit_on_serial;   /* extended regex, or NULL */
 	bool no_reboot;
-	bool display_sdl;             /* -display sdl: a window (frontends/sdl.c) */
+	enum { DISPLAY_AUTO, DISPLAY_NONE, DISPLAY_SDL } display;   /* AUTO: a window if possible */
+	bool builtin_demo;            /* no disk given: boot the built-in demo disk */
 	int icount_shift;             /* -1 realtime */
 	bool rtc_fixed;               /* -rtc base=... given */
 	long long rtc_base;

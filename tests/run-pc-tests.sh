@@ -13,6 +13,8 @@
 # Usage: tests/run-pc-tests.sh [SHADE86] [BUILD_DIR]
 SHADE86=${1:-./shade86}
 B=${2:-build}
+# no window pops up during the tests, even on a desktop
+unset DISPLAY WAYLAND_DISPLAY
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
@@ -96,7 +98,12 @@ expect_status "-no-reboot: a triple fault ends the run with 6" 6 $?
 "$SHADE86" -hda "$img" -snapshot -serial none --exit-on-serial 'hello from the h[a-z]+ disk' --timeout 60 2> "$tmp/err"
 expect_status "--exit-on-serial (serial none still matches)" 0 $?
 "$SHADE86" -serial none --timeout 1 2> "$tmp/err"
-expect_status "--timeout with no bootable disk: 124" 124 $?
+expect_status "--timeout: 124" 124 $?
+# without any disk the PC boots the built-in demo guest (from shade86 itself)
+"$SHADE86" -serial "file:$tmp/demo.txt" --exit-on-serial 'uptime 1 s' --timeout 60 2> "$tmp/err"
+st=$?
+[ $st = 0 ] && grep -q "^demo: paging on, user mode on" "$tmp/demo.txt" && grep -q "no window" "$tmp/err"
+expect_status "no disk: the built-in demo boots, headless with a note why" 0 $?
 "$SHADE86" -hda "$tmp/missing.img" 2> "$tmp/err"
 st=$?; [ $st = 4 ] && [ "$(wc -l < "$tmp/err")" = 1 ]; expect_status "missing disk image: one line, status 4" 0 $?
 "$SHADE86" -bios "$tmp/missing.bin" 2> "$tmp/err"

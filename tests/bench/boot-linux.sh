@@ -9,6 +9,8 @@ SHADE86=${1:-./shade86}
 D=${2:-build/linux}
 RUNS=${3:-1}
 APPEND="console=ttyS0"
+# no window pops up during the tests, even on a desktop
+unset DISPLAY WAYLAND_DISPLAY
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 now() { date +%s.%N; }
