@@ -192,7 +192,7 @@ run: shade86
 # boot the Linux test image with an interactive shell on the terminal
 run-linux: shade86 $(LINUX_OUT)/.stamp
 	./shade86 -m 256 -kernel $(LINUX_OUT)/vmlinuz -initrd $(LINUX_OUT)/initrd.img \
-		-append "console=ttyS0 cryptomgr.notests shade86.shell" -serial stdio
+		-append "console=ttyS0 cryptomgr.notests shade86.shell" -serial stdio -display none
 
 $(LINUX_OUT)/.stamp: roms/mklinux.sh roms/linux-init.sh roms/mkcpio.c
 	$(MAKE) linux-image
