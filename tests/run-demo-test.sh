@@ -62,12 +62,25 @@ if awk 'BEGIN { last = 0 } $3 <= last { exit 1 } { last = $3 }' "$tmp/up.txt" &&
 	ok "the switch counter grows ($(cut -d' ' -f3 "$tmp/up.txt" | tr '\n' ' '))"
 else bad "the switch counter grows"; cat "$tmp/up.txt"; fi
 
-# 2: typed bytes on COM1 (stdin) once the guest runs (it boots in about 0.1 s;
-#    bytes that come before it sets up COM1 are lost); the run ends at the
-#    first uptime line that counts them
-(sleep 2; printf 'shade86 ok\r') | "$SHADE86" -hda "$IMG" -snapshot -serial stdio --timeout 120 \
-	--exit-on-serial 'uptime [0-9]+ s, ticks [0-9]+, switches [0-9]+, keys 11' > "$tmp/keys.raw" 2> "$tmp/err"
+# 2: typed bytes on COM1 (stdin) once the guest runs: they are written only
+#    after its user-mode line has appeared (bytes that come before it sets up COM1
+#    are lost, as on hardware, and how long that takes depends on the host
+#    and the build); the run ends at the first uptime line that counts them
+mkfifo "$tmp/in"
+"$SHADE86" -hda "$IMG" -snapshot -serial stdio --timeout 120 \
+	--exit-on-serial 'uptime [0-9]+ s, ticks [0-9]+, switches [0-9]+, keys 11' \
+	< "$tmp/in" > "$tmp/keys.raw" 2> "$tmp/err" &
+pid=$!
+exec 3> "$tmp/in"
+n=0
+while [ $n -lt 600 ] && kill -0 $pid 2> /dev/null && ! grep -q "user mode on" "$tmp/keys.raw"; do
+	sleep 0.2
+	n=$((n + 1))
+done
+printf 'shade86 ok\r' >&3
+wait $pid
 st=$?
+exec 3>&-
 tr -d '\r' < "$tmp/keys.raw" > "$tmp/keys.txt"
 if [ $st = 0 ] && grep -q "^demo: key 's'$" "$tmp/keys.txt" &&
    grep -q "^demo: line 'shade86 ok'$" "$tmp/keys.txt" &&
