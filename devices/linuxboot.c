@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hostfile.h"
 #include "linuxboot.h"
 
 /* Setup header offsets ("The Real-Mode Kernel Header") */
@@ -66,53 +67,6 @@ static void put32(uint8_t *p, uint32_t v)
 {
 	put16(p, (uint16_t)v);
 	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-/* The whole of a file, for a guest with 32-bit sizes; what names it in errors */
-static int read_file(const char *path, const char *what, uint8_t **out, uint32_t *len,
-		     char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s '%s': %s", what, path, strerror(errno));
-		return -1;
-	}
-	struct stat st;
-	if (fstat(fd, &st)) {
-		snprintf(err, errlen, "cannot read %s '%s': %s", what, path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (st.st_size > (off_t)UINT32_MAX) {
-		snprintf(err, errlen, "%s '%s' is too large (%lld bytes)", what, path, (long long)st.st_size);
-		close(fd);
-		return -1;
-	}
-	uint32_t n = (uint32_t)st.st_size;
-	uint8_t *buf = malloc(n ? n : 1);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory reading %s '%s'", what, path);
-		close(fd);
-		return -1;
-	}
-	uint32_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(err, errlen, "cannot read %s '%s': %s", what, path,
-				 r < 0 ? strerror(errno) : "the file shrank while being read");
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		got += (uint32_t)r;
-	}
-	close(fd);
-	*out = buf;
-	*len = n;
-	return 0;
 }
 
 /*
@@ -260,7 +214,7 @@ int linuxboot_setup(struct fwcfg *f, uint32_t ram_size, const char *kernel_path,
 
 	if (!cmdline)
 		cmdline = "";
-	if (read_file(kernel_path, "kernel", &k, &klen, err, errlen))
+	if (hostfile_read(kernel_path, "kernel", UINT32_MAX, &k, &klen, err, errlen))
 		return -1;
 
 	/* "HdrS" at 0x202 marks protocol 2.00+; without it the kernel is "old" */
@@ -331,7 +285,7 @@ int linuxboot_setup(struct fwcfg *f, uint32_t ram_size, const char *kernel_path,
 
 	uint32_t initrd_addr = 0;
 	if (initrd_path) {
-		if (read_file(initrd_path, "initrd", &initrd, &ilen, err, errlen))
+		if (hostfile_read(initrd_path, "initrd", UINT32_MAX, &initrd, &ilen, err, errlen))
 			goto out;
 		/* "initrd_addr_max": the highest byte the initrd may occupy; fixed at
 		 * 0x37FFFFFF before 2.03.  Highest 4 KiB-aligned place below that and

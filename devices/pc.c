@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "../cpu/x87.h"
+#include "hostfile.h"
 #include "pc.h"
 
 static uint64_t realtime_source(void *opaque);
@@ -89,46 +90,20 @@ static uint32_t port_f0_read(void *opaque, uint32_t port, unsigned size)
 
 /* ---- firmware and fw_cfg ---- */
 
-static uint8_t *read_whole(const char *path, uint32_t *len, uint32_t max, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	uint8_t *buf = malloc(max + 1);
-	size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-	int bad = !buf || ferror(f);
-	fclose(f);
-	if (bad) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, buf ? strerror(errno) : "out of memory");
-		free(buf);
-		return NULL;
-	}
-	if (n == 0 || n > max) {
-		snprintf(err, errlen, "'%s' is %s (at most %u bytes)", path, n ? "too large" : "empty", max);
-		free(buf);
-		return NULL;
-	}
-	*len = (uint32_t)n;
-	return buf;
-}
-
 /* SeaBIOS: 64 KiB to 256 KiB, a multiple of 64 KiB (the layout QEMU expects).
  * Its last 128 KiB (or all of it) appear below 1 MiB, all of it below 4 GiB. */
 static int load_bios(struct pc *pc)
 {
 	const char *path = pc->cfg.bios ? pc->cfg.bios : PC_DEFAULT_BIOS;
 	char err[400];
-	pc->bios = read_whole(path, &pc->bios_len, 256u << 10, err, sizeof(err));
-	if (!pc->bios) {
+	if (hostfile_read(path, "BIOS image", 256u << 10, &pc->bios, &pc->bios_len, err, sizeof(err))) {
 		if (!pc->cfg.bios)
 			snprintf(pc->error, sizeof(pc->error), "%s (install the Debian package 'seabios', or give -bios FILE)", err);
 		else
 			snprintf(pc->error, sizeof(pc->error), "%s", err);
 		return -1;
 	}
-	if (pc->bios_len % 0x10000) {
+	if (pc->bios_len == 0 || pc->bios_len % 0x10000) {
 		snprintf(pc->error, sizeof(pc->error), "'%s': a BIOS image must be a multiple of 64 KiB (it is %u bytes)",
 			 path, pc->bios_len);
 		return -1;

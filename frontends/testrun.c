@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../devices/hostfile.h"
 #include "../devices/testmachine.h"
 #include "exitcodes.h"
 #include "options.h"
@@ -15,41 +16,19 @@
 extern const unsigned char builtin_demo_rom[];
 extern const unsigned int builtin_demo_rom_len;
 
-static uint8_t *read_rom(const char *path, uint32_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	uint8_t *buf = malloc(0x100001);
-	size_t n = buf ? fread(buf, 1, 0x100001, f) : 0;
-	if (!buf || ferror(f)) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, buf ? strerror(errno) : "out of memory");
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	if (n == 0 || n > 0x100000) {
-		snprintf(err, errlen, "'%s': a ROM image must be 1 byte to 1 MiB (it is %s)", path,
-			 n ? "larger" : "empty");
-		free(buf);
-		return NULL;
-	}
-	*len = (uint32_t)n;
-	return buf;
-}
-
 int run_test_machine(struct options *o)
 {
 	uint8_t *rom;
 	uint32_t rom_len;
 	char err[300];
 	if (o->bios) {
-		rom = read_rom(o->bios, &rom_len, err, sizeof(err));
-		if (!rom) {
+		if (hostfile_read(o->bios, "ROM image", 0x100000, &rom, &rom_len, err, sizeof(err))) {
 			fprintf(stderr, "shade86: %s\n", err);
+			return EXIT_LOAD;
+		}
+		if (rom_len == 0) {
+			fprintf(stderr, "shade86: ROM image '%s' is empty\n", o->bios);
+			free(rom);
 			return EXIT_LOAD;
 		}
 	} else {
