@@ -34,7 +34,7 @@ PC_BINS := $(PC_ASMS:tests/pc/%.asm=$(B)/pc/%.bin)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-PROGS := shade86 tests/run-sst $(B)/decoder-diff $(B)/x87-diff $(B)/simd-diff $(B)/png-test $(B)/keymap-test
+PROGS := shade86 shade86-trace $(B)/trace-roundtrip tests/run-sst $(B)/decoder-diff $(B)/x87-diff $(B)/simd-diff $(B)/png-test $(B)/keymap-test
 ifeq ($(HAVE_CHECK),yes)
 PROGS += $(B)/unit-tests
 endif
@@ -88,6 +88,21 @@ ifeq ($(HAVE_SDL),yes)
 $(B)/frontends/sdl.o: CFLAGS_ALL += $(SDL_CFLAGS)
 FRONT_LIBS := $(SDL_LIBS)
 endif
+
+# the trace reader (dump, stats, slice; capstone disassembly)
+TRACE_TOOL_SRCS := $(wildcard frontends/trace/*.c)
+TRACE_TOOL_OBJS := $(TRACE_TOOL_SRCS:%.c=$(B)/%.o)
+
+shade86-trace: $(TRACE_TOOL_OBJS) $(B)/frontends/tracefile.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CAPSTONE_LIBS) $(ZLIB_LIBS) -lpthread
+
+$(TRACE_TOOL_OBJS): CFLAGS_ALL += $(CAPSTONE_CFLAGS) $(ZLIB_CFLAGS)
+
+# writer -> reader round trips for every record kind, truncated and corrupt files
+$(B)/trace-roundtrip: $(B)/tests/trace-roundtrip.o $(B)/frontends/trace/traceread.o $(B)/frontends/tracefile.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ZLIB_LIBS) -lpthread
+
+$(B)/tests/trace-roundtrip.o: CFLAGS_ALL += $(ZLIB_CFLAGS)
 
 tests/run-sst: $(B)/tests/run-sst.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ZLIB_LIBS) -lpthread
@@ -219,7 +234,7 @@ fuzz-fpu: $(B)/x87-diff $(B)/simd-diff
 	$(B)/simd-diff --count $(N) --seed $$(date +%s)
 
 clean:
-	rm -rf $(B) shade86 tests/run-sst
+	rm -rf $(B) shade86 shade86-trace tests/run-sst
 
 distclean: clean
 	rm -f config.mk config.h

@@ -45,12 +45,24 @@ static inline void store(uint8_t *p, unsigned size, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* A traced access that crosses a page: one record per page */
+static void trace_split(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, bool write,
+			const uint8_t *p0, uint32_t pa0, const uint8_t *p1, uint32_t pa1)
+{
+	unsigned n0 = 0x1000 - (lin & 0xfff);
+	trace_mem(cpu, lin, p0, pa0, n0, v & ((1u << (8 * n0)) - 1), write);
+	trace_mem(cpu, lin + n0, p1, pa1, size - n0, v >> (8 * n0), write);
+}
+
 uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size, int acc)
 {
 	uint32_t pa;
 	if ((lin & 0xfff) + size <= 0x1000) {
 		const uint8_t *p = translate(cpu, lin, acc, &pa);
-		return p ? load(p, size) : mem_read_phys(cpu->mem, pa, size);
+		uint32_t v = p ? load(p, size) : mem_read_phys(cpu->mem, pa, size);
+		if (__builtin_expect(cpu->trace_rec & TRACE_W_MEM, 0) && !(acc & ACC_EXEC))
+			trace_mem(cpu, lin, p, pa, size, v, false);
+		return v;
 	}
 	/* crosses a page: both pages are translated (and may fault) before any byte is read */
 	uint32_t lin1 = (lin | 0xfff) + 1, pa0, pa1;
@@ -66,6 +78,8 @@ uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size, int acc)
 			b = p1 ? p1[l - lin1] : mem_read_phys(cpu->mem, pa1 + (l - lin1), 1);
 		v |= b << (8 * i);
 	}
+	if (__builtin_expect(cpu->trace_rec & TRACE_W_MEM, 0) && !(acc & ACC_EXEC))
+		trace_split(cpu, lin, size, v, false, p0, pa0, p1, pa1);
 	return v;
 }
 
@@ -88,6 +102,8 @@ void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc
 			store(p, size, v);
 		else
 			mem_write_phys(cpu->mem, pa, v, size);
+		if (__builtin_expect(cpu->trace_rec & TRACE_W_MEM, 0))
+			trace_mem(cpu, lin, p, pa, size, v & (size == 4 ? ~0u : (1u << (8 * size)) - 1), true);
 		return;
 	}
 	uint32_t lin1 = (lin | 0xfff) + 1, pa0, pa1;
@@ -108,6 +124,8 @@ void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc
 				mem_write_phys(cpu->mem, pa1 + (l - lin1), b, 1);
 		}
 	}
+	if (__builtin_expect(cpu->trace_rec & TRACE_W_MEM, 0))
+		trace_split(cpu, lin, size, v, true, p0, pa0, p1, pa1);
 }
 
 /* lin_fetch_ptr's slow path (interp.h) */

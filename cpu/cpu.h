@@ -144,6 +144,12 @@ struct cpu {
 
 	/* the interpreter's decoded-instruction cache (exec.c) */
 	struct dcache_entry *dcache;
+
+	/* tracing (trace.h): NULL when off */
+	struct trace *trace;
+	unsigned trace_rec;     /* TRACE_W_* the current instruction records, 0: none */
+	bool trace_failed;      /* the trace sink failed (stop_request is set too) */
+	uint8_t trace_fetch[16];   /* instruction bytes the decoder fetched past its window */
 };
 
 /* Guest instruction decoded into plain fields (see decode.h). */

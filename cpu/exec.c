@@ -35,6 +35,7 @@ struct dcache_entry {
 	const uint8_t *host;
 	uint8_t code32;
 	uint8_t bytes[15];
+	uint32_t trace_id, trace_gen;   /* its number in the trace chunk trace_gen (trace.h) */
 	struct insn in;
 };
 
@@ -131,8 +132,10 @@ void cpu_reset(struct cpu *cpu)
 	void *tsc_opaque = cpu->tsc_opaque;
 	struct shadow shadow = cpu->shadow;
 	struct dcache_entry *dcache = cpu->dcache;
+	struct trace *trace = cpu->trace;
 	memset(cpu, 0, sizeof(*cpu));
 	cpu->dcache = dcache;
+	cpu->trace = trace;
 	cpu->mem = mem;
 	cpu->irq_ack = ack;
 	cpu->irq_opaque = ack_opaque;
@@ -169,6 +172,8 @@ void cpu_reset(struct cpu *cpu)
 	shadow_flush_all(&cpu->shadow);
 	cpu->shadow.cur = NULL;
 	shadow_switch(cpu);
+	if (cpu->trace)
+		trace_reset(cpu);
 }
 
 bool cpu_protected(const struct cpu *cpu)
@@ -199,6 +204,7 @@ static int fetch_byte(void *opaque, unsigned idx, uint8_t *byte)
 		cpu_raise(cpu, EX_GP, 0);
 	uint32_t lin = cpu->seg[S_CS].base + off;
 	*byte = (uint8_t)lin_read(cpu, lin, 1, ACC_EXEC);
+	cpu->trace_fetch[idx & 15] = *byte;
 	return 0;
 }
 
@@ -239,6 +245,8 @@ static enum cpu_exit deliver_exception(struct cpu *cpu, int vector, int error)
 			return CPU_EXIT_TRIPLE_FAULT;
 		}
 	}
+	if (cpu->trace_rec & TRACE_W_IRQ)
+		trace_intr(cpu, TINTR_EXC, vec, err, cpu->eip);
 	cpu_interrupt(cpu, vec, err, false, cpu->eip);
 	cpu->unwind = outer;
 	return CPU_EXIT_NONE;
@@ -258,6 +266,8 @@ static enum cpu_exit step(struct cpu *cpu)
 	struct insn in;
 
 	cpu->ex_esp = cpu->r[R_ESP];
+	if (__builtin_expect(cpu->trace != NULL, 0))
+		trace_begin(cpu);
 	/* interrupts are accepted between instructions */
 	if (cpu->inhibit) {
 		cpu->inhibit = 0;
@@ -265,12 +275,16 @@ static enum cpu_exit step(struct cpu *cpu)
 		cpu->nmi_pending = false;
 		cpu->nmi_blocked = true;
 		cpu->halted = false;
+		if (cpu->trace_rec & TRACE_W_IRQ)
+			trace_intr(cpu, TINTR_NMI, EX_NMI, -1, cpu->eip);
 		cpu_interrupt(cpu, EX_NMI, -1, false, cpu->eip);
 		return CPU_EXIT_NONE;
 	} else if (cpu->irq_line && (cpu->eflags & F_IF) && cpu->irq_ack) {
 		int vec = cpu->irq_ack(cpu->irq_opaque);
 		cpu->halted = false;
 		if (vec >= 0) {
+			if (cpu->trace_rec & TRACE_W_IRQ)
+				trace_intr(cpu, TINTR_IRQ, vec, -1, cpu->eip);
 			cpu_interrupt(cpu, vec, -1, false, cpu->eip);
 			return CPU_EXIT_NONE;
 		}
@@ -308,8 +322,14 @@ static enum cpu_exit step(struct cpu *cpu)
 			ce->host = win;
 			ce->code32 = code32;
 			memcpy(ce->bytes, win, in.len);
+			ce->trace_gen = 0;
 			ce->in = in;
 		}
+	}
+	if (__builtin_expect(cpu->trace != NULL, 0)) {
+		bool cached = ce && ce->host == win && in.len <= winlen;
+		trace_insn(cpu, &in, cached ? &ce->trace_id : NULL, cached ? &ce->trace_gen : NULL,
+			   win, winlen);
 	}
 
 	const struct opinfo *oi = &opinfo[in.op];
@@ -335,6 +355,8 @@ static enum cpu_exit step(struct cpu *cpu)
 	if (!(cpu->seg[S_CS].attr & SA_DB))
 		cpu->next_eip &= 0xffff;
 	handlers[in.op](cpu, &in);
+	if (__builtin_expect(cpu->trace != NULL, 0))
+		trace_after(cpu);
 	cpu->eip = cpu->next_eip;
 	cpu->icount++;
 	cpu->tsc++;
@@ -344,6 +366,8 @@ static enum cpu_exit step(struct cpu *cpu)
 	bool soft_int = in.op == op_INT_Ib || in.op == op_INT3 || in.op == op_INTO || in.op == op_INT1;
 	if (tf && !cpu->inhibit && !soft_int) {
 		cpu->dr[6] |= 0x4000;
+		if (cpu->trace_rec & TRACE_W_IRQ)
+			trace_intr(cpu, TINTR_EXC, EX_DB, -1, cpu->eip);
 		cpu_interrupt(cpu, EX_DB, -1, false, cpu->eip);
 	}
 	if (cpu->reset_request)

@@ -15,6 +15,7 @@
 #include "cpu.h"
 #include "decode.h"
 #include "../mmu/mem.h"
+#include "trace.h"
 
 typedef void handler_fn(struct cpu *cpu, const struct insn *in);
 
@@ -81,6 +82,23 @@ static inline const uint8_t *lin_fetch_ptr(struct cpu *cpu, uint32_t lin)
 uint8_t *lin_host_ptr(struct cpu *cpu, uint32_t lin, int acc);
 /* Check that a write of size bytes at lin would succeed (raises #PF otherwise). */
 void lin_probe_write(struct cpu *cpu, uint32_t lin, unsigned size, int acc);
+
+/* Port I/O from instructions (IN, OUT, INS, OUTS): the tracer sees each one,
+ * also while it is off (a write to its control port starts it). */
+static inline uint32_t cpu_io_in(struct cpu *cpu, uint16_t port, unsigned size)
+{
+	uint32_t v = io_in(cpu->mem, port, size);
+	if (__builtin_expect(cpu->trace != NULL, 0))
+		trace_io(cpu, port, size, v, false);
+	return v;
+}
+
+static inline void cpu_io_out(struct cpu *cpu, uint16_t port, uint32_t v, unsigned size)
+{
+	io_out(cpu->mem, port, v, size);
+	if (__builtin_expect(cpu->trace != NULL, 0))
+		trace_io(cpu, port, size, v, true);
+}
 
 /* Segment checks: limit, type, presence; raises #GP(0) or #SS(0).  Returns linear. */
 uint32_t seg_check(struct cpu *cpu, int sreg, uint32_t off, unsigned size, int acc);

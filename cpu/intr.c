@@ -760,6 +760,8 @@ void h_int_Ib(struct cpu *cpu, const struct insn *in)
 {
 	if (cpu_v86(cpu) && cpu_iopl(cpu) < 3)
 		cpu_raise(cpu, EX_GP, 0);
+	if (cpu->trace_rec & TRACE_W_IRQ)
+		trace_intr(cpu, TINTR_SOFT, in->imm & 0xff, -1, cpu->next_eip);
 	cpu_interrupt(cpu, in->imm & 0xff, -1, true, cpu->next_eip);
 }
 
@@ -767,19 +769,26 @@ void h_int_Ib(struct cpu *cpu, const struct insn *in)
 void h_int3(struct cpu *cpu, const struct insn *in)
 {
 	(void)in;
+	if (cpu->trace_rec & TRACE_W_IRQ)
+		trace_intr(cpu, TINTR_SOFT, EX_BP, -1, cpu->next_eip);
 	cpu_interrupt(cpu, EX_BP, -1, true, cpu->next_eip);
 }
 
 void h_into(struct cpu *cpu, const struct insn *in)
 {
 	(void)in;
-	if (cpu->eflags & F_OF)
+	if (cpu->eflags & F_OF) {
+		if (cpu->trace_rec & TRACE_W_IRQ)
+			trace_intr(cpu, TINTR_SOFT, EX_OF, -1, cpu->next_eip);
 		cpu_interrupt(cpu, EX_OF, -1, true, cpu->next_eip);
+	}
 }
 
 /* INT1 (ICEBP): delivered like a hardware #DB trap: no gate DPL check, EXT set. */
 void h_int1(struct cpu *cpu, const struct insn *in)
 {
 	(void)in;
+	if (cpu->trace_rec & TRACE_W_IRQ)
+		trace_intr(cpu, TINTR_EXC, EX_DB, -1, cpu->next_eip);
 	cpu_interrupt(cpu, EX_DB, -1, false, cpu->next_eip);
 }

@@ -81,7 +81,8 @@ static uint32_t chunk_elems(const struct cpu *cpu, const struct insn *in, int r,
 
 static bool rep_fast(struct cpu *cpu, const struct insn *in, bool movs, unsigned s)
 {
-	if (!in->rep || (cpu->eflags & F_DF))
+	/* traced memory accesses are recorded element by element */
+	if (!in->rep || (cpu->eflags & F_DF) || (cpu->trace_rec & TRACE_W_MEM))
 		return false;
 	uint32_t n = areg(cpu, in, R_ECX);
 	if (n < 2)
@@ -219,7 +220,7 @@ void h_ins(struct cpu *cpu, const struct insn *in)
 	REP_LOOP(cpu, in, false, {
 		uint32_t lin = seg_check(cpu, S_ES, areg(cpu, in, R_EDI), s, ACC_WRITE);
 		lin_probe_write(cpu, lin, s, ACC_WRITE);
-		uint32_t v = io_in(cpu->mem, port, s);
+		uint32_t v = cpu_io_in(cpu, port, s);
 		lin_write(cpu, lin, s, v, ACC_WRITE);
 		astep(cpu, in, R_EDI, s);
 	});
@@ -232,7 +233,7 @@ void h_outs(struct cpu *cpu, const struct insn *in)
 	io_check(cpu, port, s);
 	REP_LOOP(cpu, in, false, {
 		uint32_t v = vread(cpu, in->seg, areg(cpu, in, R_ESI), s);
-		io_out(cpu->mem, port, v, s);
+		cpu_io_out(cpu, port, v, s);
 		astep(cpu, in, R_ESI, s);
 	});
 }

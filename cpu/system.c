@@ -17,18 +17,24 @@ void cpu_set_cr0(struct cpu *cpu, uint32_t v)
 {
 	cpu->cr0 = (v & CR0_WRITABLE) | CPU_CR0_ET;   /* ET is hardwired to 1 on a P6 */
 	shadow_switch(cpu);
+	if (cpu->trace_rec)
+		trace_cr(cpu, 0, cpu->cr0);
 }
 
 void cpu_set_cr3(struct cpu *cpu, uint32_t v)
 {
 	cpu->cr3 = v & 0xfffff018u;   /* PDBR, PCD, PWT */
 	shadow_switch(cpu);
+	if (cpu->trace_rec)
+		trace_cr(cpu, 3, cpu->cr3);
 }
 
 void cpu_set_cr4(struct cpu *cpu, uint32_t v)
 {
 	cpu->cr4 = v & CR4_WRITABLE;
 	shadow_switch(cpu);
+	if (cpu->trace_rec)
+		trace_cr(cpu, 4, cpu->cr4);
 }
 
 void h_mov_RdCd(struct cpu *cpu, const struct insn *in)
@@ -337,7 +343,7 @@ void h_in_Ib(struct cpu *cpu, const struct insn *in)
 {
 	unsigned s = (in->opc & 1) ? in->osize : 1;
 	io_check(cpu, (uint16_t)in->imm, s);
-	reg_write(cpu, R_EAX, s, io_in(cpu->mem, (uint16_t)in->imm, s));
+	reg_write(cpu, R_EAX, s, cpu_io_in(cpu, (uint16_t)in->imm, s));
 }
 
 void h_in_DX(struct cpu *cpu, const struct insn *in)
@@ -345,14 +351,14 @@ void h_in_DX(struct cpu *cpu, const struct insn *in)
 	unsigned s = (in->opc & 1) ? in->osize : 1;
 	uint16_t port = (uint16_t)cpu->r[R_EDX];
 	io_check(cpu, port, s);
-	reg_write(cpu, R_EAX, s, io_in(cpu->mem, port, s));
+	reg_write(cpu, R_EAX, s, cpu_io_in(cpu, port, s));
 }
 
 void h_out_Ib(struct cpu *cpu, const struct insn *in)
 {
 	unsigned s = (in->opc & 1) ? in->osize : 1;
 	io_check(cpu, (uint16_t)in->imm, s);
-	io_out(cpu->mem, (uint16_t)in->imm, cpu->r[R_EAX] & size_mask(s), s);
+	cpu_io_out(cpu, (uint16_t)in->imm, cpu->r[R_EAX] & size_mask(s), s);
 }
 
 void h_out_DX(struct cpu *cpu, const struct insn *in)
@@ -360,7 +366,7 @@ void h_out_DX(struct cpu *cpu, const struct insn *in)
 	unsigned s = (in->opc & 1) ? in->osize : 1;
 	uint16_t port = (uint16_t)cpu->r[R_EDX];
 	io_check(cpu, port, s);
-	io_out(cpu->mem, port, cpu->r[R_EAX] & size_mask(s), s);
+	cpu_io_out(cpu, port, cpu->r[R_EAX] & size_mask(s), s);
 }
 
 /* ---- caches and TLB: nothing is cached yet ---- */

@@ -22,6 +22,7 @@
 #include "display.h"
 #include "exitcodes.h"
 #include "options.h"
+#include "tracing.h"
 #include "png.h"   /* frontends/png.h (quoted: found before a system libpng png.h) */
 
 extern const unsigned char builtin_linuxboot_rom[];
@@ -349,6 +350,17 @@ int run_pc(struct options *o)
 				"(its serial output below%s)\n", err, h.raw_tty ? "; Ctrl-A x quits" : "");
 	}
 
+	int tstatus;
+	struct tracing *tr = tracing_start(o, &pc->cpu, "pc", &tstatus);
+	if (tstatus) {
+		restore_tty(&h);
+		signal_cpu = NULL;
+		if (h.display)
+			display_close(h.display);
+		pc_free(pc);
+		return tstatus;
+	}
+
 	uint64_t t0 = pc_host_ns(), last_t = t0, last_icount = 0, last_status = t0;
 	uint64_t deadline = o->timeout > 0 ? t0 + (uint64_t)(o->timeout * 1e9) : UINT64_MAX;
 	int status = -1;
@@ -369,6 +381,10 @@ int run_pc(struct options *o)
 		if (!h.display || !display_paused(h.display))
 			ev = pc_run(pc, budget);
 		uint64_t now = pc_host_ns();
+		if (pc->cpu.trace_failed) {
+			status = EXIT_TRACE;     /* tracing_end says why */
+			break;
+		}
 		if (h.display) {
 			double mips = now > last_t ? (double)(pc->cpu.icount - last_icount) * 1e3 / (double)(now - last_t) : 0;
 			if (now - last_t > 1000000000u) {
@@ -458,6 +474,8 @@ int run_pc(struct options *o)
 	}
 	restore_tty(&h);
 	signal_cpu = NULL;
+	if ((tstatus = tracing_end(tr, &pc->cpu)))
+		status = tstatus;
 	if (h.display)
 		display_close(h.display);
 	if (h.serial_out)

@@ -12,6 +12,7 @@
 #include "../config.h"
 #include "exitcodes.h"
 #include "options.h"
+#include "tracing.h"
 
 static void usage(FILE *f)
 {
@@ -61,6 +62,19 @@ static void usage(FILE *f)
 		"                        output matches REGEX (POSIX extended)\n"
 		"  --post-log FILE       log every POST code written to port 0x80\n"
 		"\n"
+		"Tracing (file format: docs/trace-format.md; read with shade86-trace):\n"
+		"  --trace FILE          record the executed instructions to FILE\n"
+		"  --trace-what LIST     what to record besides instructions, comma separated:\n"
+		"                        regs (changed registers), mem (data accesses), io\n"
+		"                        (port I/O), irq (interrupts, exceptions); or all\n"
+		"  --trace-range LO-HI   only instructions at linear addresses LO..HI\n"
+		"  --trace-cpl N         only instructions at CPL N (0-3)\n"
+		"  --trace-cr3 VALUE     only instructions in the address space with that CR3\n"
+		"  --trace-start WHEN    start at instruction count N, or 'magic': each\n"
+		"                        xchg bx,bx in the guest starts/stops, or 'port:P': the\n"
+		"                        guest writes non-zero to port P to start, zero to stop\n"
+		"  --trace-stop N        stop at instruction count N\n"
+		"\n"
 		"Debugging:\n"
 		"  --max-insns N         stop after N guest instructions\n"
 		"  --check-mmu           check every shadow page table hit against a fresh page\n"
@@ -75,10 +89,11 @@ static void usage(FILE *f)
 		"(-no-reboot); %d instruction limit; %d guest halted with interrupts off\n"
 		"(Linux's halt without a power-off method); %d reset (-no-reboot);\n"
 		"%d --check-mmu mismatch; %d a disk image could not be written back;\n"
-		"%d --timeout; 128+N ended by signal N (SIGINT 130, SIGTERM 143).\n",
+		"%d the trace could not be written (disk full); %d --timeout;\n"
+		"128+N ended by signal N (SIGINT 130, SIGTERM 143).\n",
 		"/usr/share/seabios/bios.bin",
 		EXIT_USAGE, EXIT_LOAD, EXIT_TRIPLE_FAULT, EXIT_INSN_LIMIT, EXIT_HALTED, EXIT_RESET,
-		EXIT_MMU_CHECK, EXIT_DISK, EXIT_TIMEOUT);
+		EXIT_MMU_CHECK, EXIT_DISK, EXIT_TRACE, EXIT_TIMEOUT);
 }
 
 static int die_usage(const char *msg, const char *arg)
@@ -142,6 +157,11 @@ int main(int argc, char **argv)
 	o.max_insns = UINT64_MAX;
 	o.icount_shift = -1;
 	o.serial = SERIAL_STDIO;
+	o.trace.range_lo = 1;            /* lo > hi: no range filter */
+	o.trace.cpl = -1;
+	o.trace.cr3 = -1;
+	o.trace.port = -1;
+	bool trace_opts = false;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -280,6 +300,43 @@ int main(int argc, char **argv)
 				return EXIT_LOAD;
 			}
 			opened[nopened++] = o.postlog;
+		} else if (!strcmp(a, "-trace")) {
+			NEED("a file name");
+			o.trace_path = v;
+		} else if (!strncmp(a, "-trace-", 7)) {
+			trace_opts = true;
+			if (!v)
+				return die_usage(a, "needs a value");
+			i++;
+			if (!strcmp(a, "-trace-what")) {
+				if (tracing_parse_what(v, &o.trace.what))
+					return die_usage("--trace-what takes insn,regs,mem,io,irq or all", v);
+			} else if (!strcmp(a, "-trace-range")) {
+				if (tracing_parse_range(v, &o.trace.range_lo, &o.trace.range_hi))
+					return die_usage("--trace-range takes LO-HI (linear addresses, LO <= HI)", v);
+			} else if (!strcmp(a, "-trace-cpl")) {
+				if (strlen(v) != 1 || v[0] < '0' || v[0] > '3')
+					return die_usage("--trace-cpl takes 0, 1, 2 or 3", v);
+				o.trace.cpl = v[0] - '0';
+			} else if (!strcmp(a, "-trace-cr3")) {
+				char *end;
+				errno = 0;
+				unsigned long long c = strtoull(v, &end, 0);
+				if (errno || *end || !*v || c > 0xffffffffull)
+					return die_usage("--trace-cr3 takes a 32-bit value", v);
+				o.trace.cr3 = (int64_t)c;
+			} else if (!strcmp(a, "-trace-start")) {
+				if (tracing_parse_start(v, &o.trace))
+					return die_usage("--trace-start takes an instruction count, magic or port:P", v);
+			} else if (!strcmp(a, "-trace-stop")) {
+				char *end;
+				errno = 0;
+				o.trace.stop_icount = strtoull(v, &end, 0);
+				if (errno || *end || !*v || o.trace.stop_icount == 0)
+					return die_usage("--trace-stop takes an instruction count", v);
+			} else {
+				return die_usage("unknown option", argv[i - 1]);
+			}
 		} else if (!strcmp(a, "--max-insns")) {
 			char *end;
 			if (!v || (o.max_insns = strtoull(v, &end, 0), *end) || !*v)
@@ -290,6 +347,8 @@ int main(int argc, char **argv)
 		}
 #undef NEED
 	}
+	if (trace_opts && !o.trace_path)
+		return die_usage("the --trace-* options need --trace FILE", NULL);
 	/* a PC with nothing to boot boots the built-in demo disk */
 	if (!o.machine_test && !o.hda && !o.hdb && !o.cdrom && !o.kernel)
 		o.builtin_demo = true;

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../cpu/trace.h"
+
 #define MAX_CONSOLES 4
 
 struct console_spec {
@@ -41,6 +43,9 @@ struct options {
 	int icount_shift;             /* -1 realtime */
 	bool rtc_fixed;               /* -rtc base=... given */
 	long long rtc_base;
+	/* --trace */
+	const char *trace_path;
+	struct trace_config trace;
 };
 
 int run_pc(struct options *o);

@@ -12,6 +12,7 @@
 #include "../devices/testmachine.h"
 #include "exitcodes.h"
 #include "options.h"
+#include "tracing.h"
 
 extern const unsigned char builtin_demo_rom[];
 extern const unsigned int builtin_demo_rom_len;
@@ -51,6 +52,12 @@ int run_test_machine(struct options *o)
 	}
 	free(rom);
 	tm.cpu.shadow.check = o->check_mmu;
+	int tstatus;
+	struct tracing *tr = tracing_start(o, &tm.cpu, "test", &tstatus);
+	if (tstatus) {
+		testmachine_free(&tm);
+		return tstatus;
+	}
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -69,7 +76,9 @@ int run_test_machine(struct options *o)
 		left -= tm.cpu.icount - before < left ? tm.cpu.icount - before : left;
 		if (ex == CPU_EXIT_COUNT)
 			continue;
-		if (ex == CPU_EXIT_STOP && tm.cpu.shadow.check_failed) {
+		if (ex == CPU_EXIT_STOP && tm.cpu.trace_failed) {
+			status = EXIT_TRACE;     /* tracing_end says why */
+		} else if (ex == CPU_EXIT_STOP && tm.cpu.shadow.check_failed) {
 			fprintf(stderr, "shade86: --check-mmu: %s\n", tm.cpu.shadow.check_report);
 			status = EXIT_MMU_CHECK;
 		} else if (ex == CPU_EXIT_STOP && tm.exit.written) {
@@ -92,6 +101,8 @@ int run_test_machine(struct options *o)
 		break;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if ((tstatus = tracing_end(tr, &tm.cpu)))
+		status = tstatus;
 	if (o->verbose) {
 		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 		const struct shadow_stats *st = &tm.cpu.shadow.stats;
