@@ -194,6 +194,8 @@ bench: all $(B)/roms/bench.bin $(B)/native-loop $(B)/mmu-bench
 	sh tests/bench.sh ./shade86 $(B)
 	@echo "== shadow MMU"
 	$(B)/mmu-bench
+	@echo "== tracing"
+	sh tests/bench/trace.sh ./shade86 $(B)
 
 # the Linux test image (roms/linux.mk, roms/mklinux.sh)
 include roms/linux.mk

@@ -79,10 +79,18 @@ static uint32_t chunk_elems(const struct cpu *cpu, const struct insn *in, int r,
 	return k < room ? k : room;
 }
 
+/* An element's value from its little-endian bytes (for the trace) */
+static uint32_t elem(const uint8_t *p, unsigned s)
+{
+	uint32_t v = 0;
+	for (unsigned i = 0; i < s; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	return v;
+}
+
 static bool rep_fast(struct cpu *cpu, const struct insn *in, bool movs, unsigned s)
 {
-	/* traced memory accesses are recorded element by element */
-	if (!in->rep || (cpu->eflags & F_DF) || (cpu->trace_rec & TRACE_W_MEM))
+	if (!in->rep || (cpu->eflags & F_DF))
 		return false;
 	uint32_t n = areg(cpu, in, R_ECX);
 	if (n < 2)
@@ -128,6 +136,9 @@ static bool rep_fast(struct cpu *cpu, const struct insn *in, bool movs, unsigned
 	uint8_t *dst = lin_host_ptr(cpu, dlin, ACC_WRITE);
 	if (!dst)
 		return false;
+	/* a traced run records every element, but takes the same steps as an
+	 * untraced one: tracing must not change the instruction count */
+	bool rec = cpu->trace_rec & TRACE_W_MEM;
 	if (movs) {
 		if (dst > src && dst < src + bytes) {
 			/* overlapping forward copy: element by element, as the hardware */
@@ -135,19 +146,34 @@ static bool rep_fast(struct cpu *cpu, const struct insn *in, bool movs, unsigned
 				uint8_t e[4];
 				memcpy(e, src + i * s, s);
 				memcpy(dst + i * s, e, s);
+				if (rec) {
+					trace_mem(cpu, slin + i * s, src + i * s, 0, s, elem(e, s), false);
+					trace_mem(cpu, dlin + i * s, dst + i * s, 0, s, elem(e, s), true);
+				}
 			}
 		} else {
+			/* no element reads what an earlier one wrote: the values
+			 * before the copy are the ones read */
+			for (uint32_t i = 0; rec && i < k; i++) {
+				uint32_t v = elem(src + i * s, s);
+				trace_mem(cpu, slin + i * s, src + i * s, 0, s, v, false);
+				trace_mem(cpu, dlin + i * s, dst + i * s, 0, s, v, true);
+			}
 			memmove(dst, src, bytes);
 		}
 		cpu->r[R_ESI] = (cpu->r[R_ESI] & ~amask(in)) | ((cpu->r[R_ESI] + bytes) & amask(in));
-	} else if (s == 1) {
-		memset(dst, (int)(cpu->r[R_EAX] & 0xff), bytes);
 	} else {
-		uint8_t e[4];
-		for (unsigned b = 0; b < s; b++)
-			e[b] = (uint8_t)(cpu->r[R_EAX] >> (8 * b));
-		for (uint32_t i = 0; i < k; i++)
-			memcpy(dst + i * s, e, s);
+		for (uint32_t i = 0; rec && i < k; i++)
+			trace_mem(cpu, dlin + i * s, dst + i * s, 0, s, cpu->r[R_EAX] & size_mask(s), true);
+		if (s == 1) {
+			memset(dst, (int)(cpu->r[R_EAX] & 0xff), bytes);
+		} else {
+			uint8_t e[4];
+			for (unsigned b = 0; b < s; b++)
+				e[b] = (uint8_t)(cpu->r[R_EAX] >> (8 * b));
+			for (uint32_t i = 0; i < k; i++)
+				memcpy(dst + i * s, e, s);
+		}
 	}
 	cpu->r[R_EDI] = (cpu->r[R_EDI] & ~amask(in)) | ((cpu->r[R_EDI] + bytes) & amask(in));
 	cpu->r[R_ECX] = (cpu->r[R_ECX] & ~amask(in)) | ((cpu->r[R_ECX] - k) & amask(in));
