@@ -266,8 +266,12 @@ static enum cpu_exit step(struct cpu *cpu)
 	struct insn in;
 
 	cpu->ex_esp = cpu->r[R_ESP];
-	if (__builtin_expect(cpu->trace != NULL, 0))
-		trace_begin(cpu);
+	if (__builtin_expect(cpu->trace != NULL, 0)) {
+		if (cpu->trace->steady)
+			cpu->trace_rec = cpu->trace->steady;
+		else
+			trace_begin(cpu);
+	}
 	/* interrupts are accepted between instructions */
 	if (cpu->inhibit) {
 		cpu->inhibit = 0;
@@ -355,7 +359,8 @@ static enum cpu_exit step(struct cpu *cpu)
 	if (!(cpu->seg[S_CS].attr & SA_DB))
 		cpu->next_eip &= 0xffff;
 	handlers[in.op](cpu, &in);
-	if (__builtin_expect(cpu->trace != NULL, 0))
+	if (__builtin_expect(cpu->trace != NULL, 0) &&
+	    ((cpu->trace_rec & TRACE_W_REGS) || cpu->trace->stop_after))
 		trace_after(cpu);
 	cpu->eip = cpu->next_eip;
 	cpu->icount++;

@@ -359,6 +359,14 @@ static uint32_t host_phys(const struct cpu *cpu, const uint8_t *host, uint32_t p
 	return 0xffffffffu;
 }
 
+/* Can trace_begin be skipped (trace.h, steady)? */
+static void update_steady(struct trace *t)
+{
+	bool simple = t->on && !t->failed && !t->cfg.stop_icount &&
+		      t->cfg.range_lo > t->cfg.range_hi && t->cfg.cpl < 0 && t->cfg.cr3 < 0;
+	t->steady = simple ? t->cfg.what | TRACE_W_INSN : 0;
+}
+
 static void begin_chunk(struct cpu *cpu, uint8_t *buf, size_t cap)
 {
 	struct trace *t = cpu->trace;
@@ -375,6 +383,7 @@ static void fail(struct cpu *cpu)
 	struct trace *t = cpu->trace;
 	t->failed = true;
 	t->on = false;
+	t->steady = 0;
 	cpu->trace_rec = 0;
 	cpu->trace_failed = true;
 	cpu->stop_request = true;   /* the frontend reports the sink's error */
@@ -426,6 +435,7 @@ static void start(struct cpu *cpu, unsigned reason)
 	uint8_t st[TRACE_STATE_SIZE];
 	t->on = true;
 	t->start_pending = 0;
+	update_steady(t);
 	tenc_event(&t->enc, TEV_START, reason);
 	trace_state_from_cpu(cpu, st);
 	tenc_state(&t->enc, st);
@@ -436,6 +446,7 @@ static void stop(struct cpu *cpu, unsigned reason)
 	struct trace *t = cpu->trace;
 	t->on = false;
 	t->stop_after = 0;
+	t->steady = 0;
 	cpu->trace_rec = 0;
 	tenc_event(&t->enc, TEV_STOP, reason);
 }
@@ -456,6 +467,7 @@ int trace_attach(struct cpu *cpu, struct trace *t, const struct trace_config *cf
 		t->on = true;
 		tenc_event(&t->enc, TEV_START, TEVR_CMDLINE);
 	}
+	update_steady(t);
 	return t->enc.failed ? -1 : 0;
 }
 

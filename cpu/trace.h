@@ -117,6 +117,8 @@ struct trace {
 	bool failed;              /* the sink failed: nothing more is recorded */
 	uint8_t start_pending;    /* a port write asked to start: the EVENT reason */
 	uint8_t stop_after;       /* stop after this instruction: the EVENT reason */
+	unsigned steady;          /* on with no filter or trigger to check: what every
+				   * instruction records (else 0: trace_begin decides) */
 	uint32_t chunk_gen;       /* code ids cached in the decode cache are for this chunk */
 	uint64_t insns;           /* INSN records written */
 	uint64_t records_bytes;   /* uncompressed bytes handed to the sink */
