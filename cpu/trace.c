@@ -68,6 +68,7 @@ static void take_state(struct tenc *e, const uint8_t *st)
 	for (int i = 0; i < 6; i++) {
 		const uint8_t *s = st + TST_SEG + 16 * i;
 		e->segs[i].sel = (uint16_t)(s[0] | s[1] << 8);
+		e->segs[i].valid = (uint16_t)(s[2] | s[3] << 8);
 		e->segs[i].base = get32(s + 4);
 		e->segs[i].limit = get32(s + 8);
 		e->segs[i].attr = get32(s + 12);
@@ -210,17 +211,30 @@ void tenc_cr(struct tenc *e, unsigned n, uint32_t value)
 	e->len += 6;
 }
 
+_Static_assert(sizeof(struct tseg) == sizeof(struct seg), "struct tseg mirrors struct seg");
+
 void tenc_regs(struct tenc *e, const struct tregs *r)
 {
+	tenc_regs_raw(e, r->r, r->r[8], r->seg);
+}
+
+void tenc_regs_raw(struct tenc *e, const uint32_t *gpr, uint32_t eflags, const struct tseg *segs)
+{
 	unsigned mask = 0;
-	for (int i = 0; i < 9; i++)
-		if (r->r[i] != e->regs[i])
+	for (int i = 0; i < 8; i++)
+		if (gpr[i] != e->regs[i])
 			mask |= 1u << i;
-	for (int i = 0; i < 6; i++) {
-		const struct tseg *a = &r->seg[i], *b = &e->segs[i];
-		if (a->sel != b->sel || a->base != b->base || a->limit != b->limit || a->attr != b->attr)
-			mask |= 1u << (TREGS_SEG0 + i);
-	}
+	if (eflags != e->regs[8])
+		mask |= 1u << TREGS_EFLAGS;
+	/* segment registers rarely change: one bulk compare first */
+	if (__builtin_expect(memcmp(segs, e->segs, sizeof(e->segs)) != 0, 0))
+		for (int i = 0; i < 6; i++) {
+			const struct tseg *a = &segs[i], *b = &e->segs[i];
+			if (a->sel != b->sel || a->base != b->base || a->limit != b->limit || a->attr != b->attr)
+				mask |= 1u << (TREGS_SEG0 + i);
+			else
+				e->segs[i].valid = a->valid;
+		}
 	if (!mask)
 		return;
 	uint8_t *p = room(e, 3 + 9 * 4 + 6 * 14);
@@ -230,15 +244,20 @@ void tenc_regs(struct tenc *e, const struct tregs *r)
 	*p++ = TREC_REGS;
 	tput16(p, (uint16_t)mask);
 	p += 2;
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < 8; i++)
 		if (mask & (1u << i)) {
-			tput32(p, r->r[i]);
+			tput32(p, gpr[i]);
 			p += 4;
-			e->regs[i] = r->r[i];
+			e->regs[i] = gpr[i];
 		}
+	if (mask & (1u << TREGS_EFLAGS)) {
+		tput32(p, eflags);
+		p += 4;
+		e->regs[8] = eflags;
+	}
 	for (int i = 0; i < 6; i++)
 		if (mask & (1u << (TREGS_SEG0 + i))) {
-			const struct tseg *s = &r->seg[i];
+			const struct tseg *s = &segs[i];
 			tput16(p, s->sel);
 			tput32(p + 2, s->base);
 			tput32(p + 6, s->limit);
@@ -564,16 +583,9 @@ void trace_after(struct cpu *cpu)
 {
 	struct trace *t = cpu->trace;
 	if (cpu->trace_rec & TRACE_W_REGS) {
-		struct tregs r;
-		memcpy(r.r, cpu->r, sizeof(cpu->r));
-		r.r[8] = cpu_get_eflags(cpu);
-		for (int i = 0; i < 6; i++) {
-			r.seg[i].sel = cpu->seg[i].sel;
-			r.seg[i].base = cpu->seg[i].base;
-			r.seg[i].limit = cpu->seg[i].limit;
-			r.seg[i].attr = cpu->seg[i].attr;
-		}
-		tenc_regs(&t->enc, &r);
+		struct tseg segs[6];
+		memcpy(segs, cpu->seg, sizeof(segs));    /* same layout (asserted above) */
+		tenc_regs_raw(&t->enc, cpu->r, cpu_get_eflags(cpu), segs);
 	}
 	if (t->stop_after)
 		stop(cpu, t->stop_after);

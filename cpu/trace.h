@@ -46,7 +46,8 @@ struct tenc {
 	uint64_t counter;         /* the reader's instruction counter */
 	uint8_t cpl, mode;        /* the reader's current CPL and mode */
 	uint32_t regs[9];         /* the reader's registers: GPRs, EFLAGS */
-	struct tseg { uint16_t sel; uint32_t base, limit, attr; } segs[6];
+	/* laid out as struct seg (cpu.h), so the recorder compares them in bulk */
+	struct tseg { uint16_t sel, valid; uint32_t base, limit, attr; } segs[6];
 	bool failed;              /* out of memory */
 };
 
@@ -69,6 +70,8 @@ void tenc_intr(struct tenc *e, unsigned kind, unsigned vector, uint32_t error, u
 void tenc_cr(struct tenc *e, unsigned n, uint32_t value);
 /* REGS with the registers of r that differ from the encoder's (if any) */
 void tenc_regs(struct tenc *e, const struct tregs *r);
+/* The same from the CPU's own arrays (gpr[8], segs[6] as struct seg) */
+void tenc_regs_raw(struct tenc *e, const uint32_t *gpr, uint32_t eflags, const struct tseg *segs);
 /* A STATE record in the middle of a chunk (tracing restarted) */
 void tenc_state(struct tenc *e, const uint8_t *st);
 void tenc_event(struct tenc *e, unsigned kind, unsigned reason);
