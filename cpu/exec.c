@@ -66,6 +66,30 @@ static inline bool dcache_same(const struct dcache_entry *e, const uint8_t *win,
 	return true;
 }
 
+/* The common case of trace_insn (trace.c), inline: an instruction the chunk
+ * has defined, following the previous one, nothing else changed: one byte.
+ * Returns false when trace_insn must do it. */
+static inline bool trace_insn_quick(struct cpu *cpu, const struct dcache_entry *ce, unsigned len)
+{
+	struct trace *t = cpu->trace;
+	struct tenc *e = &t->enc;
+	if (!(cpu->trace_rec & TRACE_W_INSN) || ce->trace_gen != t->chunk_gen || t->cfg.start_magic ||
+	    e->len >= TRACE_CHUNK_TARGET || cpu->icount != e->counter || (uint8_t)cpu->cpl != e->cpl)
+		return false;
+	uint32_t lin = cpu->seg[S_CS].base + cpu->eip;
+	int32_t d = (int32_t)(ce->trace_id - e->prev_id);
+	if (lin != e->prev_lin + e->prev_len || d < -15 || d > 15 || trace_mode_of(cpu) != e->mode)
+		return false;
+	e->buf[e->len++] = (uint8_t)(TREC_INSN | (d + 15));   /* room: len < TARGET < cap */
+	e->prev_id = ce->trace_id;
+	e->prev_lin = lin;
+	e->prev_len = len;
+	e->counter++;
+	e->ninsn++;
+	t->insns++;
+	return true;
+}
+
 static inline struct dcache_entry *dcache_slot(struct cpu *cpu, const uint8_t *host)
 {
 	uintptr_t h = (uintptr_t)host;
@@ -332,8 +356,9 @@ static enum cpu_exit step(struct cpu *cpu)
 	}
 	if (__builtin_expect(cpu->trace != NULL, 0)) {
 		bool cached = ce && ce->host == win && in.len <= winlen;
-		trace_insn(cpu, &in, cached ? &ce->trace_id : NULL, cached ? &ce->trace_gen : NULL,
-			   win, winlen);
+		if (!cached || !trace_insn_quick(cpu, ce, in.len))
+			trace_insn(cpu, &in, cached ? &ce->trace_id : NULL, cached ? &ce->trace_gen : NULL,
+				   win, winlen);
 	}
 
 	const struct opinfo *oi = &opinfo[in.op];

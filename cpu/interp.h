@@ -172,4 +172,12 @@ void io_check(struct cpu *cpu, uint16_t port, unsigned size);
 #define CPU_CR4_OSFXSR 0x200u
 #define CPU_CR4_OSXMMEXCPT 0x400u
 
+/* The trace's MODE bits (trace_format.h) of the CPU now */
+static inline uint8_t trace_mode_of(const struct cpu *cpu)
+{
+	return (uint8_t)(((cpu->cr0 & CPU_CR0_PE) ? TMODE_PE : 0) | ((cpu->eflags & F_VM) ? TMODE_VM : 0) |
+			 ((cpu->seg[S_CS].attr & SA_DB) ? TMODE_CODE32 : 0) |
+			 ((cpu->cr0 & CPU_CR0_PG) ? TMODE_PG : 0));
+}
+
 #endif

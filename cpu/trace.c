@@ -281,20 +281,6 @@ void tenc_event(struct tenc *e, unsigned kind, unsigned reason)
 
 /* ------------------------------------------------------------ state block */
 
-uint8_t trace_mode_of(const struct cpu *cpu)
-{
-	uint8_t m = 0;
-	if (cpu->cr0 & CPU_CR0_PE)
-		m |= TMODE_PE;
-	if (cpu->eflags & F_VM)
-		m |= TMODE_VM;
-	if (cpu->seg[S_CS].attr & SA_DB)
-		m |= TMODE_CODE32;
-	if (cpu->cr0 & CPU_CR0_PG)
-		m |= TMODE_PG;
-	return m;
-}
-
 static void put_seg(uint8_t *p, const struct seg *s)
 {
 	tput16(p, s->sel);

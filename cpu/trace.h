@@ -78,7 +78,7 @@ void tenc_event(struct tenc *e, unsigned kind, unsigned reason);
 
 /* State block helpers */
 void trace_state_from_cpu(const struct cpu *cpu, uint8_t st[TRACE_STATE_SIZE]);
-uint8_t trace_mode_of(const struct cpu *cpu);
+/* (trace_mode_of, the MODE bits of a CPU, is in interp.h) */
 
 /* Encoding primitives, also used by the file writer for headers */
 static inline void tput16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
