@@ -167,6 +167,8 @@ endif
 	$(B)/png-test $(B)
 	@echo "== the PC: SeaBIOS, disks, serial, screen, exit statuses"
 	sh tests/run-pc-tests.sh ./shade86 $(B)
+	@echo "== tracing: the writer, the C and Python readers"
+	sh tests/run-trace-tests.sh ./shade86 $(B)
 	@echo "== the demo guest (roms/demo), headless"
 	sh tests/run-demo-test.sh ./shade86 $(B)/demo.img
 ifneq ($(DESKTOP_TEST),no)

@@ -372,17 +372,6 @@ static void update_steady(struct trace *t)
 	t->steady = simple ? t->cfg.what | TRACE_W_INSN : 0;
 }
 
-static void begin_chunk(struct cpu *cpu, uint8_t *buf, size_t cap)
-{
-	struct trace *t = cpu->trace;
-	uint8_t st[TRACE_STATE_SIZE];
-	trace_state_from_cpu(cpu, st);
-	tenc_begin(&t->enc, buf, cap, st);
-	t->chunk_gen++;
-	if (t->chunk_gen == 0)      /* 0 marks decode-cache slots with no id */
-		t->chunk_gen = 1;
-}
-
 static void fail(struct cpu *cpu)
 {
 	struct trace *t = cpu->trace;
@@ -392,6 +381,30 @@ static void fail(struct cpu *cpu)
 	cpu->trace_rec = 0;
 	cpu->trace_failed = true;
 	cpu->stop_request = true;   /* the frontend reports the sink's error */
+}
+
+static void begin_chunk(struct cpu *cpu, uint8_t *buf, size_t cap)
+{
+	struct trace *t = cpu->trace;
+	uint8_t st[TRACE_STATE_SIZE];
+	/* the inline path in exec.c writes a byte without asking for room
+	 * while len < TRACE_CHUNK_TARGET */
+	if (cap < TRACE_CHUNK_TARGET + 65536) {
+		uint8_t *nb = realloc(buf, TRACE_CHUNK_TARGET + 65536);
+		if (!nb) {
+			free(buf);
+			memset(&t->enc, 0, sizeof(t->enc));
+			fail(cpu);
+			return;
+		}
+		buf = nb;
+		cap = TRACE_CHUNK_TARGET + 65536;
+	}
+	trace_state_from_cpu(cpu, st);
+	tenc_begin(&t->enc, buf, cap, st);
+	t->chunk_gen++;
+	if (t->chunk_gen == 0)      /* 0 marks decode-cache slots with no id */
+		t->chunk_gen = 1;
 }
 
 /* Hand the chunk on; with next, start another. */
@@ -473,7 +486,7 @@ int trace_attach(struct cpu *cpu, struct trace *t, const struct trace_config *cf
 		tenc_event(&t->enc, TEV_START, TEVR_CMDLINE);
 	}
 	update_steady(t);
-	return t->enc.failed ? -1 : 0;
+	return t->enc.failed || t->failed ? -1 : 0;
 }
 
 int trace_finish(struct cpu *cpu)
