@@ -61,7 +61,9 @@ struct tregs {
  * STATE record st (TRACE_STATE_SIZE bytes). */
 void tenc_begin(struct tenc *e, uint8_t *buf, size_t cap, const uint8_t *st);
 /* An instruction.  id >= 0: an entry this chunk defined before; id < 0: define
- * it (phys, len, bytes).  Returns its id.  Emits SYNC/MODE first as needed. */
+ * it (phys, len, bytes).  len is needed either way: the next instruction's
+ * sequential address is lin + len.  Returns its id.  Emits SYNC/MODE first
+ * as needed. */
 uint32_t tenc_insn(struct tenc *e, uint64_t icount, uint32_t lin, uint8_t cpl, uint8_t mode,
 		   int64_t id, uint32_t phys, unsigned len, const uint8_t *bytes);
 void tenc_mem(struct tenc *e, uint32_t lin, uint32_t phys, unsigned size, uint32_t value, bool write);
