@@ -417,7 +417,6 @@ static void flush_chunk(struct cpu *cpu, bool next)
 		return;
 	}
 	size_t newcap = 0;
-	t->records_bytes += e->len;
 	uint8_t *nb = t->sink.chunk(t->sink.opaque, e->buf, e->len, e->cap,
 				    e->first_icount, e->ninsn, &newcap);
 	e->buf = NULL;

@@ -126,7 +126,6 @@ struct trace {
 				   * instruction records (else 0: trace_begin decides) */
 	uint32_t chunk_gen;       /* code ids cached in the decode cache are for this chunk */
 	uint64_t insns;           /* INSN records written */
-	uint64_t records_bytes;   /* uncompressed bytes handed to the sink */
 };
 
 /* What the current instruction records (cpu->trace_rec): TRACE_W_* bits,

@@ -75,9 +75,13 @@ int tracing_parse_range(const char *s, uint32_t *lo, uint32_t *hi)
 	return 0;
 }
 
+/* --trace-start: the last one given wins */
 int tracing_parse_start(const char *s, struct trace_config *c)
 {
 	uint64_t v;
+	c->start_magic = false;
+	c->port = -1;
+	c->start_icount = 0;
 	if (!strcmp(s, "magic")) {
 		c->start_magic = true;
 		return 0;
