@@ -115,10 +115,12 @@ struct cpu {
 	uint64_t apic_base;
 	uint64_t misc_enable;   /* IA32_MISC_ENABLE */
 
-	/* interrupts */
+	/* Requests from outside the instruction stream, one word (CPU_REQ_*):
+	 * devices and the frontend set bits with cpu_set_intr/cpu_request;
+	 * the run loops look at it between instructions, and translated code
+	 * tests it (nonzero: leave) at every block entry. */
+	uint32_t exit_req;
 	bool halted;
-	bool irq_line;          /* INTR input, driven by the interrupt controller */
-	bool nmi_pending;
 	bool nmi_blocked;       /* an NMI handler runs: further NMIs wait for IRET (SDM Vol. 3 6.7.1) */
 	uint8_t inhibit;        /* 1: interrupts and #DB inhibited for one instruction (MOV SS, STI) */
 	int (*irq_ack)(void *opaque);   /* returns the vector of the pending INTR */
@@ -129,9 +131,8 @@ struct cpu {
 	int ex_vector;          /* exception being raised */
 	int ex_error;           /* its error code, or -1 for none */
 	int ex_depth;           /* 0 normal, 1 delivering, 2 delivering #DF */
-	bool reset_request;
-	bool stop_request;
 	uint32_t ex_esp;        /* ESP at the start of the faulting instruction */
+	uint32_t ex_eflags;     /* EFLAGS at the start of the faulting instruction */
 
 	/* x87 / MMX / SSE */
 	struct fpu fpu;
@@ -142,15 +143,46 @@ struct cpu {
 	struct mem *mem;
 	struct shadow shadow;   /* shadow page tables (mmu/shadow.c) */
 
+	/* The engine cpu_run uses: NULL for the interpreter; the translator
+	 * (bt/bt.h, bt_attach) puts itself here.  Kept across cpu_reset. */
+	enum cpu_exit (*engine)(struct cpu *cpu, uint64_t max);
+	struct bt *bt;
+
 	/* the interpreter's decoded-instruction cache (exec.c) */
 	struct dcache_entry *dcache;
 
 	/* tracing (trace.h): NULL when off */
 	struct trace *trace;
 	unsigned trace_rec;     /* TRACE_W_* the current instruction records, 0: none */
-	bool trace_failed;      /* the trace sink failed (stop_request is set too) */
+	bool trace_failed;      /* the trace sink failed (CPU_REQ_STOP is set too) */
 	uint8_t trace_fetch[16];   /* instruction bytes the decoder fetched past its window */
 };
+
+/* cpu->exit_req bits */
+#define CPU_REQ_INTR  0x1u   /* the INTR line is asserted (taken when IF=1, not inhibited) */
+#define CPU_REQ_NMI   0x2u   /* an NMI is pending (taken unless an NMI handler runs) */
+#define CPU_REQ_RESET 0x4u   /* a device asked for a reset (port 0x92, 0xCF9, 8042) */
+#define CPU_REQ_STOP  0x8u   /* the host asks the run loop to stop (exit port, signal, check failure) */
+#define CPU_REQ_KICK  0x10u  /* the host wants control back soon (window events); no other meaning */
+
+/* The INTR input, driven by the interrupt controller.  Single atomic
+ * instructions: a signal handler (cpu_request from SIGTERM) may run between
+ * the load and the store of a plain read-modify-write on this thread. */
+static inline void cpu_set_intr(struct cpu *cpu, bool level)
+{
+	if (level)
+		__atomic_fetch_or(&cpu->exit_req, CPU_REQ_INTR, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&cpu->exit_req, ~CPU_REQ_INTR, __ATOMIC_RELAXED);
+}
+static inline void cpu_request(struct cpu *cpu, uint32_t req)
+{
+	__atomic_fetch_or(&cpu->exit_req, req, __ATOMIC_RELAXED);
+}
+static inline void cpu_clear_request(struct cpu *cpu, uint32_t req)
+{
+	__atomic_fetch_and(&cpu->exit_req, ~req, __ATOMIC_RELAXED);
+}
 
 /* Guest instruction decoded into plain fields (see decode.h). */
 struct insn;
@@ -164,7 +196,8 @@ uint64_t cpu_read_tsc(struct cpu *cpu);
 /* The A20 gate input: false forces physical address bit 20 to 0. */
 void cpu_set_a20(struct cpu *cpu, bool enabled);
 
-/* Run: executes up to max instructions (or until something stops it). */
+/* Run: executes up to max instructions (or until something stops it), with
+ * cpu->engine (the interpreter when NULL). */
 enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max);
 /* One instruction (or one interrupt delivery); returns CPU_EXIT_NONE normally. */
 enum cpu_exit cpu_step(struct cpu *cpu);

@@ -9,10 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec.h"
 #include "interp.h"
 #include "x87.h"
 
-static handler_fn *const handlers[OP_COUNT] = {
+handler_fn *const cpu_handlers[OP_COUNT] = {
 #define OP(nm, map, opc, match, mnem, operands, fr, fw, fu, attr, feat, handler) [op_##nm] = h_##handler,
 #include "opcodes.def"
 #undef OP
@@ -157,7 +158,11 @@ void cpu_reset(struct cpu *cpu)
 	struct shadow shadow = cpu->shadow;
 	struct dcache_entry *dcache = cpu->dcache;
 	struct trace *trace = cpu->trace;
+	enum cpu_exit (*engine)(struct cpu *, uint64_t) = cpu->engine;
+	struct bt *bt = cpu->bt;
 	memset(cpu, 0, sizeof(*cpu));
+	cpu->engine = engine;
+	cpu->bt = bt;
 	cpu->dcache = dcache;
 	cpu->trace = trace;
 	cpu->mem = mem;
@@ -250,7 +255,7 @@ static enum cpu_exit deliver_exception(struct cpu *cpu, int vector, int error)
 		int second = cpu->ex_vector;
 		if (vec == EX_DF) {
 			cpu->unwind = outer;
-			cpu->reset_request = true;
+			cpu_request(cpu, CPU_REQ_RESET);
 			return CPU_EXIT_TRIPLE_FAULT;
 		}
 		bool df = (contributory(vec) && contributory(second)) ||
@@ -265,7 +270,7 @@ static enum cpu_exit deliver_exception(struct cpu *cpu, int vector, int error)
 		depth++;
 		if (depth > 8) {      /* benign faults in a loop: give up like a triple fault */
 			cpu->unwind = outer;
-			cpu->reset_request = true;
+			cpu_request(cpu, CPU_REQ_RESET);
 			return CPU_EXIT_TRIPLE_FAULT;
 		}
 	}
@@ -282,44 +287,99 @@ static bool has_error_code(int v)
 	       v == EX_PF || v == EX_AC;
 }
 
-/* Executes one instruction, or delivers one interrupt.  Faults longjmp to the
- * caller's cpu->unwind (cpu_run / cpu_step) with cpu->ex_esp holding ESP from
- * the start of the instruction. */
-static enum cpu_exit step(struct cpu *cpu)
-{
-	struct insn in;
+/* ---- the pieces of executing an instruction (exec.h): both engines call them ---- */
 
-	cpu->ex_esp = cpu->r[R_ESP];
-	if (__builtin_expect(cpu->trace != NULL, 0)) {
-		if (cpu->trace->steady)
-			cpu->trace_rec = cpu->trace->steady;
-		else
-			trace_begin(cpu);
-	}
-	/* interrupts are accepted between instructions */
+bool cpu_accept_interrupt(struct cpu *cpu)
+{
 	if (cpu->inhibit) {
 		cpu->inhibit = 0;
-	} else if (cpu->nmi_pending && !cpu->nmi_blocked) {
-		cpu->nmi_pending = false;
+		return false;
+	}
+	if ((cpu->exit_req & CPU_REQ_NMI) && !cpu->nmi_blocked) {
+		cpu_clear_request(cpu, CPU_REQ_NMI);
 		cpu->nmi_blocked = true;
 		cpu->halted = false;
 		if (cpu->trace_rec & TRACE_W_IRQ)
 			trace_intr(cpu, TINTR_NMI, EX_NMI, -1, cpu->eip);
 		cpu_interrupt(cpu, EX_NMI, -1, false, cpu->eip);
-		return CPU_EXIT_NONE;
-	} else if (cpu->irq_line && (cpu->eflags & F_IF) && cpu->irq_ack) {
+		return true;
+	}
+	if ((cpu->exit_req & CPU_REQ_INTR) && (cpu->eflags & F_IF) && cpu->irq_ack) {
 		int vec = cpu->irq_ack(cpu->irq_opaque);
 		cpu->halted = false;
 		if (vec >= 0) {
 			if (cpu->trace_rec & TRACE_W_IRQ)
 				trace_intr(cpu, TINTR_IRQ, vec, -1, cpu->eip);
 			cpu_interrupt(cpu, vec, -1, false, cpu->eip);
-			return CPU_EXIT_NONE;
+			return true;
 		}
 	}
+	return false;
+}
+
+void cpu_precheck(struct cpu *cpu, const struct insn *in)
+{
+	const struct opinfo *oi = &opinfo[in->op];
+	if (!(oi->attr & (A_PRIV | A_FPU | A_SIMD | A_PMONLY)))
+		return;
+	/* LLDT, LAR ... are not recognised outside protected mode: #UD before #GP */
+	if ((oi->attr & A_PMONLY) && (!cpu_protected(cpu) || cpu_v86(cpu)))
+		cpu_raise(cpu, EX_UD, -1);
+	if ((oi->attr & A_PRIV) && cpu->cpl != 0)
+		cpu_raise(cpu, EX_GP, 0);
+	if (oi->attr & A_FPU) {
+		bool wait = in->op == op_FWAIT;
+		if (!wait && (cpu->cr0 & (CPU_CR0_EM | CPU_CR0_TS)))
+			cpu_raise(cpu, EX_NM, -1);
+		if (wait && (cpu->cr0 & (CPU_CR0_MP | CPU_CR0_TS)) == (CPU_CR0_MP | CPU_CR0_TS))
+			cpu_raise(cpu, EX_NM, -1);
+		/* a pending unmasked x87 exception is taken before a waiting
+		 * instruction (and FWAIT) executes (SDM Vol. 1 8.6) */
+		if ((cpu->fpu.fsw & FSW_ES) && x87_waiting(in->op))
+			x87_check_pending(cpu);
+	}
+}
+
+void cpu_execute(struct cpu *cpu, const struct insn *in)
+{
+	cpu_precheck(cpu, in);
+	cpu->next_eip = cpu->eip + in->len;
+	if (!(cpu->seg[S_CS].attr & SA_DB))
+		cpu->next_eip &= 0xffff;
+	cpu_handlers[in->op](cpu, in);
+}
+
+void cpu_retire(struct cpu *cpu, const struct insn *in, uint32_t tf)
+{
+	cpu->eip = cpu->next_eip;
+	cpu->icount++;
+	cpu->tsc++;
+	/* single-step trap after the instruction (SDM Vol. 3 17.3.1.4); software
+	 * interrupts clear TF on entry to their handler and do not trap */
+	bool soft_int = in->op == op_INT_Ib || in->op == op_INT3 || in->op == op_INTO || in->op == op_INT1;
+	if (tf && !cpu->inhibit && !soft_int) {
+		cpu->dr[6] |= 0x4000;
+		if (cpu->trace_rec & TRACE_W_IRQ)
+			trace_intr(cpu, TINTR_EXC, EX_DB, -1, cpu->eip);
+		cpu_interrupt(cpu, EX_DB, -1, false, cpu->eip);
+	}
+}
+
+enum cpu_exit cpu_pending_exit(const struct cpu *cpu)
+{
+	if (cpu->exit_req & CPU_REQ_RESET)
+		return CPU_EXIT_RESET;
+	if (cpu->exit_req & CPU_REQ_STOP)
+		return CPU_EXIT_STOP;
 	if (cpu->halted)
 		return CPU_EXIT_HLT;
+	return CPU_EXIT_NONE;
+}
 
+/* Fetch and decode the instruction at CS:EIP through the decoded-instruction
+ * cache, and record it when tracing.  Raises #PF/#GP/#UD like a fetch. */
+static void fetch_decode(struct cpu *cpu, struct insn *in)
+{
 	/* the bytes up to the end of the code page and the CS limit are read
 	 * directly; the decoder calls fetch_byte only beyond them */
 	const uint8_t *win = NULL;
@@ -334,88 +394,71 @@ static enum cpu_exit step(struct cpu *cpu)
 			winlen = 1 + (to_limit < to_page ? to_limit : to_page);
 		}
 	}
-	uint32_t tf = cpu->eflags & F_TF;
 	uint8_t code32 = (cs->attr & SA_DB) != 0;
 	struct dcache_entry *ce = win ? dcache_slot(cpu, win) : NULL;
 	if (ce && ce->host == win && ce->code32 == code32 && ce->in.len <= winlen &&
 	    dcache_same(ce, win, winlen)) {
-		in = ce->in;
+		*in = ce->in;
 	} else {
-		enum decode_status st = decode_win(&in, code32, win, winlen, fetch_byte, cpu);
+		enum decode_status st = decode_win(in, code32, win, winlen, fetch_byte, cpu);
 		if (st == DEC_TOOLONG)
 			cpu_raise(cpu, EX_GP, 0);
 		if (st != DEC_OK)
 			cpu_raise(cpu, EX_UD, -1);
-		if (ce && in.len <= winlen) {
+		if (ce && in->len <= winlen) {
 			ce->host = win;
 			ce->code32 = code32;
-			memcpy(ce->bytes, win, in.len);
+			memcpy(ce->bytes, win, in->len);
 			ce->trace_gen = 0;
-			ce->in = in;
+			ce->in = *in;
 		}
 	}
 	if (__builtin_expect(cpu->trace != NULL, 0)) {
-		bool cached = ce && ce->host == win && in.len <= winlen;
-		if (!cached || !trace_insn_quick(cpu, ce, in.len))
-			trace_insn(cpu, &in, cached ? &ce->trace_id : NULL, cached ? &ce->trace_gen : NULL,
+		bool cached = ce && ce->host == win && in->len <= winlen;
+		if (!cached || !trace_insn_quick(cpu, ce, in->len))
+			trace_insn(cpu, in, cached ? &ce->trace_id : NULL, cached ? &ce->trace_gen : NULL,
 				   win, winlen);
 	}
+}
 
-	const struct opinfo *oi = &opinfo[in.op];
-	if (oi->attr & (A_PRIV | A_FPU | A_SIMD | A_PMONLY)) {
-		/* LLDT, LAR ... are not recognised outside protected mode: #UD before #GP */
-		if ((oi->attr & A_PMONLY) && (!cpu_protected(cpu) || cpu_v86(cpu)))
-			cpu_raise(cpu, EX_UD, -1);
-		if ((oi->attr & A_PRIV) && cpu->cpl != 0)
-			cpu_raise(cpu, EX_GP, 0);
-		if (oi->attr & A_FPU) {
-			bool wait = in.op == op_FWAIT;
-			if (!wait && (cpu->cr0 & (CPU_CR0_EM | CPU_CR0_TS)))
-				cpu_raise(cpu, EX_NM, -1);
-			if (wait && (cpu->cr0 & (CPU_CR0_MP | CPU_CR0_TS)) == (CPU_CR0_MP | CPU_CR0_TS))
-				cpu_raise(cpu, EX_NM, -1);
-			/* a pending unmasked x87 exception is taken before a waiting
-			 * instruction (and FWAIT) executes (SDM Vol. 1 8.6) */
-			if ((cpu->fpu.fsw & FSW_ES) && x87_waiting(in.op))
-				x87_check_pending(cpu);
-		}
+/* The interpreter's step: one instruction, or one interrupt delivery.  Faults
+ * longjmp to the caller's cpu->unwind (cpu_run) with cpu->ex_esp and
+ * cpu->ex_eflags holding ESP and EFLAGS from the start of the instruction. */
+static enum cpu_exit step(struct cpu *cpu)
+{
+	struct insn in;
+
+	cpu->ex_esp = cpu->r[R_ESP];
+	cpu->ex_eflags = cpu->eflags;
+	if (__builtin_expect(cpu->trace != NULL, 0)) {
+		if (cpu->trace->steady)
+			cpu->trace_rec = cpu->trace->steady;
+		else
+			trace_begin(cpu);
 	}
-	cpu->next_eip = cpu->eip + in.len;
-	if (!(cpu->seg[S_CS].attr & SA_DB))
-		cpu->next_eip &= 0xffff;
-	handlers[in.op](cpu, &in);
+	if (cpu_accept_interrupt(cpu))
+		return CPU_EXIT_NONE;
+	if (cpu->halted)
+		return CPU_EXIT_HLT;
+
+	uint32_t tf = cpu->eflags & F_TF;
+	fetch_decode(cpu, &in);
+	cpu_execute(cpu, &in);
 	if (__builtin_expect(cpu->trace != NULL, 0) &&
 	    ((cpu->trace_rec & TRACE_W_REGS) || cpu->trace->stop_after))
 		trace_after(cpu);
-	cpu->eip = cpu->next_eip;
-	cpu->icount++;
-	cpu->tsc++;
-
-	/* single-step trap after the instruction (SDM Vol. 3 17.3.1.4); software
-	 * interrupts clear TF on entry to their handler and do not trap */
-	bool soft_int = in.op == op_INT_Ib || in.op == op_INT3 || in.op == op_INTO || in.op == op_INT1;
-	if (tf && !cpu->inhibit && !soft_int) {
-		cpu->dr[6] |= 0x4000;
-		if (cpu->trace_rec & TRACE_W_IRQ)
-			trace_intr(cpu, TINTR_EXC, EX_DB, -1, cpu->eip);
-		cpu_interrupt(cpu, EX_DB, -1, false, cpu->eip);
-	}
-	if (cpu->reset_request)
-		return CPU_EXIT_RESET;
-	if (cpu->stop_request)
-		return CPU_EXIT_STOP;
-	if (cpu->halted)
-		return CPU_EXIT_HLT;
-	return CPU_EXIT_NONE;
+	cpu_retire(cpu, &in, tf);
+	return cpu_pending_exit(cpu);
 }
 
-/* A fault unwound to the run loop: undo ESP, deliver the exception.  The
- * EFLAGS image pushed for a fault has RF set, so that IRET back to the
- * instruction does not hit an instruction breakpoint again (SDM Vol. 3 17.3.1.1);
- * the handler itself runs with RF clear. */
-static enum cpu_exit fault(struct cpu *cpu)
+/* A fault unwound to the run loop: undo ESP and EFLAGS, deliver the
+ * exception.  The EFLAGS image pushed for a fault has RF set, so that IRET
+ * back to the instruction does not hit an instruction breakpoint again (SDM
+ * Vol. 3 17.3.1.1); the handler itself runs with RF clear. */
+enum cpu_exit cpu_fault(struct cpu *cpu)
 {
 	cpu->r[R_ESP] = cpu->ex_esp;
+	cpu->eflags = cpu->ex_eflags;
 	int v = cpu->ex_vector, e = cpu->ex_error;
 	if (v != EX_DB && v != EX_BP && v != EX_OF && v != EX_NMI && v != EX_DF && cpu_protected(cpu))
 		cpu->eflags |= F_RF;
@@ -428,11 +471,18 @@ static enum cpu_exit fault(struct cpu *cpu)
 
 enum cpu_exit cpu_step(struct cpu *cpu)
 {
-	enum cpu_exit ex = cpu_run(cpu, 1);
+	enum cpu_exit ex = cpu_run_interp(cpu, 1);
 	return ex == CPU_EXIT_COUNT ? CPU_EXIT_NONE : ex;
 }
 
 enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max)
+{
+	if (cpu->engine)
+		return cpu->engine(cpu, max);
+	return cpu_run_interp(cpu, max);
+}
+
+enum cpu_exit cpu_run_interp(struct cpu *cpu, uint64_t max)
 {
 	jmp_buf jb;
 	jmp_buf *outer = cpu->unwind;
@@ -443,7 +493,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t max)
 	if (setjmp(jb)) {
 		/* the faulting instruction counts as one step */
 		n++;
-		ex = fault(cpu);
+		ex = cpu_fault(cpu);
 		if (ex != CPU_EXIT_NONE)
 			goto out;
 	}

@@ -17,7 +17,7 @@
 #include "../mmu/mem.h"
 #include "trace.h"
 
-typedef void handler_fn(struct cpu *cpu, const struct insn *in);
+#include "exec.h"
 
 #define OP(nm, map, opc, match, mnem, operands, fr, fw, fu, attr, feat, handler) \
 	handler_fn h_##handler;

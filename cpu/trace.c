@@ -380,7 +380,7 @@ static void fail(struct cpu *cpu)
 	t->steady = 0;
 	cpu->trace_rec = 0;
 	cpu->trace_failed = true;
-	cpu->stop_request = true;   /* the frontend reports the sink's error */
+	cpu_request(cpu, CPU_REQ_STOP);   /* the frontend reports the sink's error */
 }
 
 static void begin_chunk(struct cpu *cpu, uint8_t *buf, size_t cap)

@@ -65,7 +65,7 @@ static void exit_write(void *opaque, uint32_t port, uint32_t v, unsigned size)
 	(void)size;
 	e->written = true;
 	e->status = (int)(((v & 0x7f) << 1) | 1);
-	e->cpu->stop_request = true;
+	cpu_request(e->cpu, CPU_REQ_STOP);
 }
 
 int exitport_init(struct exitport *e, struct mem *mem, uint16_t port, struct cpu *cpu)
@@ -87,7 +87,7 @@ static void shutdown_write(void *opaque, uint32_t port, uint32_t v, unsigned siz
 	s->matched = (c == magic[s->matched]) ? s->matched + 1 : (c == magic[0]);
 	if (s->matched == sizeof(magic) - 1) {
 		s->off = true;
-		s->cpu->stop_request = true;
+		cpu_request(s->cpu, CPU_REQ_STOP);
 		s->matched = 0;
 	}
 }

@@ -26,7 +26,7 @@ struct postport {
 
 struct exitport {
 	uint16_t port;
-	struct cpu *cpu;  /* stop_request is set here */
+	struct cpu *cpu;  /* CPU_REQ_STOP is requested here */
 	bool written;
 	int status;       /* (v << 1) | 1 */
 };

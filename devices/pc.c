@@ -17,7 +17,7 @@ static uint64_t tsc_clock(void *opaque);
 static void intr_changed(void *opaque, bool level)
 {
 	struct pc *pc = opaque;
-	pc->cpu.irq_line = level;
+	cpu_set_intr(&pc->cpu, level);
 }
 
 /* The CPU's A20M# input: the gate is open while either the 8042's output port
@@ -46,7 +46,7 @@ static void port92_a20(void *opaque, bool enabled)
 static void sys_reset_request(void *opaque)
 {
 	struct pc *pc = opaque;
-	pc->cpu.reset_request = true;
+	cpu_request(&pc->cpu, CPU_REQ_RESET);
 }
 
 static void cf9_reset(void *opaque, bool hard)
@@ -59,7 +59,7 @@ static void acpi_poweroff(void *opaque)
 {
 	struct pc *pc = opaque;
 	pc->poweroff = true;
-	pc->cpu.stop_request = true;
+	cpu_request(&pc->cpu, CPU_REQ_STOP);
 }
 
 /* FERR# -> IRQ13 (the PC/AT's DOS-compatible FPU error reporting) */
@@ -346,8 +346,8 @@ void pc_reset(struct pc *pc)
 	vga_reset(&pc->vga);
 	acpi_pm_reset(&pc->acpi);
 	piix4_pm_reset(&pc->pm);
-	pc->cpu.reset_request = false;
-	pc->cpu.irq_line = pic_intr(&pc->pic);
+	cpu_clear_request(&pc->cpu, CPU_REQ_RESET);
+	cpu_set_intr(&pc->cpu, pic_intr(&pc->pic));
 	update_a20(pc);
 }
 
@@ -443,9 +443,9 @@ enum pc_event pc_run(struct pc *pc, uint64_t max)
 
 		if (ex == CPU_EXIT_HLT) {
 			/* still halted after the clock moved: wait for an interrupt */
-			if (!cpu->halted || (cpu->irq_line && (cpu->eflags & F_IF)))
+			if (!cpu->halted || ((cpu->exit_req & CPU_REQ_INTR) && (cpu->eflags & F_IF)))
 				continue;
-			if (!(cpu->eflags & F_IF) && !cpu->nmi_pending)
+			if (!(cpu->eflags & F_IF) && !(cpu->exit_req & CPU_REQ_NMI))
 				return PC_HALTED;
 			uint64_t next = vclock_next(&pc->clock);
 			if (next == UINT64_MAX)

@@ -80,7 +80,7 @@ enum pc_event {
 	PC_EXIT_PORT,     /* the guest wrote to port 0xF4: status in pc->exit.status */
 	PC_RESET,         /* reset requested (0xCF9, 8042, port 0x92): pc_reset or stop */
 	PC_TRIPLE_FAULT,  /* shutdown cycle: on a PC the board resets; pc_reset or stop */
-	PC_STOPPED,       /* pc->cpu.stop_request set by the host */
+	PC_STOPPED,       /* CPU_REQ_STOP set by the host */
 	PC_MMU_CHECK,     /* --check-mmu found a mismatch (cpu.shadow.check_report) */
 };
 

@@ -80,7 +80,7 @@ static void on_signal(int sig)
 {
 	got_signal = sig;
 	if (signal_cpu)
-		signal_cpu->stop_request = true;
+		cpu_request(signal_cpu, CPU_REQ_STOP);
 }
 
 /* COM1 output: to the terminal or file, and through the --exit-on-serial regex
@@ -109,7 +109,7 @@ static void serial_tx(void *opaque, uint8_t byte)
 	h->line[h->line_len] = 0;
 	if (!regexec(&h->re, h->line, 0, NULL, 0)) {
 		h->matched = true;
-		h->pc.cpu.stop_request = true;
+		cpu_request(&h->pc.cpu, CPU_REQ_STOP);
 	}
 }
 
@@ -159,7 +159,7 @@ static void pump_input(struct headless *h)
 				h->ctrl_a = false;
 				if (c == 'x' || c == 'X') {
 					h->quit = true;
-					h->pc.cpu.stop_request = true;
+					cpu_request(&h->pc.cpu, CPU_REQ_STOP);
 					break;
 				}
 				if (c != 1)
@@ -464,7 +464,7 @@ int run_pc(struct options *o)
 			}
 			break;
 		case PC_STOPPED:
-			pc->cpu.stop_request = false;
+			cpu_clear_request(&pc->cpu, CPU_REQ_STOP);
 			break;
 		case PC_MMU_CHECK:
 			fprintf(stderr, "shade86: --check-mmu: %s\n", pc->cpu.shadow.check_report);

@@ -439,5 +439,5 @@ void shadow_check_hit(struct cpu *cpu, uint32_t lin, int acc, const uint8_t *hos
 		 "shadow MMU mismatch at linear %08x (%s%s access, CPL %d, CR3 %08x): %s; walk gives physical %08x",
 		 lin, (acc & ACC_SUPER) ? "supervisor " : "", (acc & ACC_WRITE) ? "write" : "read",
 		 cpu->cpl, cpu->cr3, why, w.pa);
-	cpu->stop_request = true;
+	cpu_request(cpu, CPU_REQ_STOP);
 }

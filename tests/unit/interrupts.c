@@ -16,7 +16,7 @@ static int ack(void *opaque)
 {
 	(void)opaque;
 	ack_count++;
-	CPU->irq_line = false;   /* the controller drops INTR once acknowledged */
+	cpu_set_intr(CPU, false);   /* the controller drops INTR once acknowledged */
 	return IRQ_VEC;
 }
 
@@ -25,7 +25,7 @@ static void raise_irq(void)
 	ack_count = 0;
 	CPU->irq_ack = ack;
 	CPU->irq_opaque = NULL;
-	CPU->irq_line = true;
+	cpu_set_intr(CPU, true);
 }
 
 /* real mode: the return IP pushed by an interrupt is the word at SS:SP */
@@ -118,7 +118,7 @@ START_TEST(nmi_ignores_if)
 	static const uint8_t nop[] = { 0x90 };
 	h_code(nop, sizeof nop);
 	CPU->eflags = 0x2;
-	CPU->nmi_pending = true;
+	cpu_request(CPU, CPU_REQ_NMI);
 	h_step();
 	EQ(h_vector(), EX_NMI);
 	EQ(pushed_ip(), CODE_ADDR);
@@ -132,10 +132,10 @@ START_TEST(nmi_blocked_until_iret)
 	h_code(nop, sizeof nop);
 	h_poke(STUB_BASE + 2, 1, 0xcf);   /* iret */
 	CPU->eflags = 0x2;
-	CPU->nmi_pending = true;
+	cpu_request(CPU, CPU_REQ_NMI);
 	h_step();
 	EQ(h_vector(), EX_NMI);
-	CPU->nmi_pending = true;           /* a second NMI while the handler runs */
+	cpu_request(CPU, CPU_REQ_NMI);           /* a second NMI while the handler runs */
 	h_step();                          /* executes the IRET: not interrupted */
 	EQ(EIP, CODE_ADDR);
 	h_step();                          /* after IRET the second NMI is taken */
