@@ -104,13 +104,14 @@ struct cpu {
 	struct seg ldtr, tr;
 	struct dtr gdtr, idtr;
 	uint32_t dr[8];
-	uint64_t tsc;           /* without tsc_clock: counts instructions */
 	/* The machine's clock for the TSC (a PC: virtual nanoseconds, a 1 GHz
-	 * TSC); NULL on the test machine.  RDTSC = tsc_clock() + tsc_offset. */
+	 * TSC); NULL on the test machine, where the TSC counts instructions.
+	 * RDTSC = (tsc_clock() or icount) + tsc_offset. */
 	uint64_t (*tsc_clock)(void *opaque);
 	void *tsc_opaque;
 	uint64_t tsc_offset;
 	uint64_t icount;        /* instructions retired */
+	uint64_t icount_limit;  /* translated code leaves before a block would pass it */
 	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t apic_base;
 	uint64_t misc_enable;   /* IA32_MISC_ENABLE */

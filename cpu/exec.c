@@ -124,7 +124,7 @@ uint64_t cpu_read_tsc(struct cpu *cpu)
 {
 	if (cpu->tsc_clock)
 		return cpu->tsc_clock(cpu->tsc_opaque) + cpu->tsc_offset;
-	return cpu->tsc;
+	return cpu->icount + cpu->tsc_offset;
 }
 
 void cpu_set_a20(struct cpu *cpu, bool enabled)
@@ -353,7 +353,6 @@ void cpu_retire(struct cpu *cpu, const struct insn *in, uint32_t tf)
 {
 	cpu->eip = cpu->next_eip;
 	cpu->icount++;
-	cpu->tsc++;
 	/* single-step trap after the instruction (SDM Vol. 3 17.3.1.4); software
 	 * interrupts clear TF on entry to their handler and do not trap */
 	bool soft_int = in->op == op_INT_Ib || in->op == op_INT3 || in->op == op_INTO || in->op == op_INT1;

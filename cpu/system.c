@@ -229,10 +229,7 @@ void h_wrmsr(struct cpu *cpu, const struct insn *in)
 	switch (cpu->r[R_ECX]) {
 	case MSR_TSC:
 		v &= 0xffffffffull;   /* P6: writes set the low 32 bits, the high ones are cleared */
-		if (cpu->tsc_clock)
-			cpu->tsc_offset = v - cpu->tsc_clock(cpu->tsc_opaque);
-		else
-			cpu->tsc = v;
+		cpu->tsc_offset = v - (cpu->tsc_clock ? cpu->tsc_clock(cpu->tsc_opaque) : cpu->icount);
 		break;
 	case MSR_MISC_ENABLE:
 		cpu->misc_enable = v & MISC_ENABLE_FAST_STRING;
