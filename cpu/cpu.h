@@ -165,6 +165,7 @@ struct cpu {
 #define CPU_REQ_RESET 0x4u   /* a device asked for a reset (port 0x92, 0xCF9, 8042) */
 #define CPU_REQ_STOP  0x8u   /* the host asks the run loop to stop (exit port, signal, check failure) */
 #define CPU_REQ_KICK  0x10u  /* the host wants control back soon (window events); no other meaning */
+#define CPU_REQ_SMC   0x20u  /* translated code was invalidated under the running block (bt/) */
 
 /* The INTR input, driven by the interrupt controller.  Single atomic
  * instructions: a signal handler (cpu_request from SIGTERM) may run between

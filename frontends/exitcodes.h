@@ -13,6 +13,7 @@ enum {
 	EXIT_MMU_CHECK = 14,     /* --check-mmu found a shadow entry that disagrees with the walk */
 	EXIT_DISK = 16,          /* a disk image could not be written back (flush failed) */
 	EXIT_TRACE = 18,         /* the trace file could not be written (disk full) */
+	EXIT_LOCKSTEP = 20,      /* --check-lockstep: translated code and the interpreter disagree */
 	EXIT_TIMEOUT = 124,      /* --timeout expired (the status timeout(1) uses) */
 	EXIT_SIGNAL = 128,       /* + the signal number: SIGINT 130, SIGTERM 143 */
 };

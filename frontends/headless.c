@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bt/bt.h"
 #include "../devices/linuxboot.h"
 #include "../devices/pc.h"
 #include "display.h"
@@ -326,6 +327,11 @@ int run_pc(struct options *o)
 		}
 	}
 	pc->cpu.shadow.check = o->check_mmu;
+	int estatus = engine_start(o, &pc->cpu);
+	if (estatus) {
+		pc_free(pc);
+		return estatus;
+	}
 
 	signal_cpu = &pc->cpu;
 	struct sigaction sa = { 0 };
@@ -383,6 +389,10 @@ int run_pc(struct options *o)
 		uint64_t now = pc_host_ns();
 		if (pc->cpu.trace_failed) {
 			status = EXIT_TRACE;     /* tracing_end says why */
+			break;
+		}
+		if (bt_lockstep_failure(&pc->cpu)) {
+			status = EXIT_LOCKSTEP;  /* engine_end reports it */
 			break;
 		}
 		if (h.display) {
@@ -476,6 +486,7 @@ int run_pc(struct options *o)
 	signal_cpu = NULL;
 	if ((tstatus = tracing_end(tr, &pc->cpu)))
 		status = tstatus;
+	status = engine_end(o, &pc->cpu, status);
 	if (h.display)
 		display_close(h.display);
 	if (h.serial_out)

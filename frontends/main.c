@@ -14,6 +14,10 @@
 #include "options.h"
 #include "tracing.h"
 
+/* the engine when --engine is not given */
+#define DEFAULT_ENGINE ENGINE_INTERP
+#define DEFAULT_ENGINE_NAME "interp"
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -75,6 +79,16 @@ static void usage(FILE *f)
 		"                        guest writes non-zero to port P to start, zero to stop\n"
 		"  --trace-stop N        stop at instruction count N\n"
 		"\n"
+		"Execution:\n"
+		"  --engine bt|interp    run guest code translated (bt) or interpreted (interp;\n"
+		"                        default %s)\n"
+		"  --check-lockstep      (bt) run every translated block on the interpreter too\n"
+		"                        and compare registers, flags, memory written and\n"
+		"                        exceptions; stop with a report at the first difference\n"
+		"  --tc-stats            (bt) print the translator's counters and the 20\n"
+		"                        hottest blocks at exit\n"
+		"  --tc-size MIB         (bt) host code buffer size (default 64)\n"
+		"\n"
 		"Debugging:\n"
 		"  --max-insns N         stop after N guest instructions\n"
 		"  --check-mmu           check every shadow page table hit against a fresh page\n"
@@ -89,11 +103,12 @@ static void usage(FILE *f)
 		"(-no-reboot); %d instruction limit; %d guest halted with interrupts off\n"
 		"(Linux's halt without a power-off method); %d reset (-no-reboot);\n"
 		"%d --check-mmu mismatch; %d a disk image could not be written back;\n"
-		"%d the trace could not be written (disk full); %d --timeout;\n"
+		"%d the trace could not be written (disk full); %d --check-lockstep\n"
+		"found a difference; %d --timeout;\n"
 		"128+N ended by signal N (SIGINT 130, SIGTERM 143).\n",
-		"/usr/share/seabios/bios.bin",
+		"/usr/share/seabios/bios.bin", DEFAULT_ENGINE_NAME,
 		EXIT_USAGE, EXIT_LOAD, EXIT_TRIPLE_FAULT, EXIT_INSN_LIMIT, EXIT_HALTED, EXIT_RESET,
-		EXIT_MMU_CHECK, EXIT_DISK, EXIT_TRACE, EXIT_TIMEOUT);
+		EXIT_MMU_CHECK, EXIT_DISK, EXIT_TRACE, EXIT_LOCKSTEP, EXIT_TIMEOUT);
 }
 
 static int die_usage(const char *msg, const char *arg)
@@ -169,7 +184,9 @@ int main(int argc, char **argv)
 		/* options with a value: accept both -opt and --opt spellings */
 		if (a[0] == '-' && a[1] == '-' && a[2] && strcmp(a, "--help") && strcmp(a, "--version") &&
 		    strncmp(a, "--screen", 8) && strcmp(a, "--timeout") && strcmp(a, "--exit-on-serial") &&
-		    strcmp(a, "--post-log") && strcmp(a, "--max-insns") && strcmp(a, "--check-mmu"))
+		    strcmp(a, "--post-log") && strcmp(a, "--max-insns") && strcmp(a, "--check-mmu") &&
+		    strcmp(a, "--engine") && strcmp(a, "--check-lockstep") && strcmp(a, "--tc-stats") &&
+		    strcmp(a, "--tc-size"))
 			a++;
 #define NEED(what) do { if (!v) return die_usage(a, "needs " what); i++; } while (0)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "-help")) {
@@ -182,6 +199,26 @@ int main(int argc, char **argv)
 			o.verbose = true;
 		} else if (!strcmp(a, "--check-mmu")) {
 			o.check_mmu = true;
+		} else if (!strcmp(a, "--engine")) {
+			NEED("bt or interp");
+			if (!strcmp(v, "bt"))
+				o.engine = ENGINE_BT;
+			else if (!strcmp(v, "interp"))
+				o.engine = ENGINE_INTERP;
+			else
+				return die_usage("--engine takes bt or interp", v);
+			o.engine_given = true;
+		} else if (!strcmp(a, "--check-lockstep")) {
+			o.check_lockstep = true;
+		} else if (!strcmp(a, "--tc-stats")) {
+			o.tc_stats = true;
+		} else if (!strcmp(a, "--tc-size")) {
+			char *end;
+			unsigned long mib = v ? strtoul(v, &end, 10) : 0;
+			if (!v || *end || !*v || mib < 1 || mib > 1024)
+				return die_usage("--tc-size takes a size in MiB between 1 and 1024", v);
+			o.tc_size = (uint32_t)(mib << 20);
+			i++;
 		} else if (!strcmp(a, "-bios")) {
 			NEED("a file name");
 			o.bios = v;
@@ -347,6 +384,10 @@ int main(int argc, char **argv)
 		}
 #undef NEED
 	}
+	if (!o.engine_given)
+		o.engine = DEFAULT_ENGINE;
+	if ((o.check_lockstep || o.tc_stats) && o.engine != ENGINE_BT)
+		return die_usage("--check-lockstep and --tc-stats need --engine bt", NULL);
 	if (trace_opts && !o.trace_path)
 		return die_usage("the --trace-* options need --trace FILE", NULL);
 	/* a PC with nothing to boot boots the built-in demo disk */

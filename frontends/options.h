@@ -27,6 +27,12 @@ struct options {
 	FILE *postlog;
 	uint64_t max_insns;
 	bool verbose, check_mmu;
+	/* execution engine (frontends/engine.c) */
+	enum { ENGINE_BT, ENGINE_INTERP } engine;
+	bool engine_given;
+	bool check_lockstep;
+	bool tc_stats;
+	uint32_t tc_size;             /* code buffer bytes, 0: default */
 	/* pc */
 	const char *hda, *hdb, *cdrom;
 	bool snapshot;
@@ -47,6 +53,14 @@ struct options {
 	const char *trace_path;
 	struct trace_config trace;
 };
+
+struct cpu;
+/* Attach the chosen engine to the CPU (nothing for the interpreter); on
+ * failure prints a line and returns an exit status. */
+int engine_start(const struct options *o, struct cpu *cpu);
+/* At the end of a run: --tc-stats; the lockstep verdict (EXIT_LOCKSTEP with
+ * its report) overrides status. */
+int engine_end(const struct options *o, struct cpu *cpu, int status);
 
 int run_pc(struct options *o);
 int run_test_machine(struct options *o);

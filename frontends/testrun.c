@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../bt/bt.h"
 #include "../devices/hostfile.h"
 #include "../devices/testmachine.h"
 #include "exitcodes.h"
@@ -52,7 +53,11 @@ int run_test_machine(struct options *o)
 	}
 	free(rom);
 	tm.cpu.shadow.check = o->check_mmu;
-	int tstatus;
+	int tstatus = engine_start(o, &tm.cpu);
+	if (tstatus) {
+		testmachine_free(&tm);
+		return tstatus;
+	}
 	struct tracing *tr = tracing_start(o, &tm.cpu, "test", &tstatus);
 	if (tstatus) {
 		testmachine_free(&tm);
@@ -76,6 +81,10 @@ int run_test_machine(struct options *o)
 		left -= tm.cpu.icount - before < left ? tm.cpu.icount - before : left;
 		if (ex == CPU_EXIT_COUNT)
 			continue;
+		if (ex == CPU_EXIT_STOP && bt_lockstep_failure(&tm.cpu)) {
+			status = EXIT_LOCKSTEP;   /* engine_end reports it */
+			break;
+		}
 		if (ex == CPU_EXIT_STOP && tm.cpu.trace_failed) {
 			status = EXIT_TRACE;     /* tracing_end says why */
 		} else if (ex == CPU_EXIT_STOP && tm.cpu.shadow.check_failed) {
@@ -103,6 +112,7 @@ int run_test_machine(struct options *o)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if ((tstatus = tracing_end(tr, &tm.cpu)))
 		status = tstatus;
+	status = engine_end(o, &tm.cpu, status);
 	if (o->verbose) {
 		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 		const struct shadow_stats *st = &tm.cpu.shadow.stats;

@@ -1,0 +1,89 @@
+/* The translator's internal structures (see bt.h for the design). */
+#ifndef SHADE86_BT_INT_H
+#define SHADE86_BT_INT_H
+
+#include "../cpu/cpu.h"
+#include "../cpu/decode.h"
+#include "bt.h"
+#include "emit.h"
+
+struct bt_block;
+
+/* A direct exit: a patchable JMP rel32 at the end of a block. */
+struct bt_exit {
+	struct bt_block *from;
+	struct bt_block *to;          /* chained target, or NULL */
+	struct bt_exit *next_in;      /* the next exit chained to the same target */
+	uint32_t target_eip;
+	uint8_t *jmp_field;           /* executable address of the rel32 field */
+	uint8_t *stub;                /* what the jump points at when unchained */
+};
+
+struct bt_block {
+	/* key */
+	const uint8_t *host;          /* host address of the first byte */
+	uint32_t eip, cs_base;
+	uint32_t mode;                /* BT_MODE_* of the CPU it was translated for */
+	/* what it is */
+	uint32_t page;                /* RAM page number, or UINT32_MAX (ROM) */
+	uint16_t ninsn, glen;         /* guest instructions and bytes */
+	uint8_t *code;                /* executable address: entry with the checks */
+	uint8_t *code_nocheck;        /* entry for the dispatcher */
+	uint32_t code_len;
+	uint64_t execs;               /* counted at entry with bt_options.count_execs */
+	bool valid;
+	struct bt_exit exit[2];
+	unsigned nexit;
+	struct bt_exit *in;           /* exits of other blocks chained to this one */
+	struct bt_block *hnext;       /* hash chain */
+	struct bt_block *pnext;       /* blocks of the same RAM page */
+	struct bt_block *all_next;    /* every block since the last flush */
+	struct insn *insns;           /* decoded instructions the handler calls use */
+};
+
+#define BT_MODE_CPL    0x03u
+#define BT_MODE_CODE32 0x04u
+#define BT_MODE_STACK32 0x08u
+
+#define BT_HASH_SIZE (1u << 16)
+
+struct bt {
+	struct cpu *cpu;
+	struct bt_options opt;
+	/* the code buffer: one memfd mapped twice */
+	uint8_t *wbase, *xbase;
+	size_t size;
+	size_t used;
+	int memfd;
+	/* fixed code at the start of the buffer */
+	uint8_t *enter;               /* uint8_t *enter(struct cpu *, void *code): returns the exit */
+	uint8_t *exit_common;         /* r11 = exit record (or 0): spill and return to enter's caller */
+	uint8_t *call_handler;        /* r11 = struct insn *: run it through cpu_execute */
+	uint8_t *call_last;           /* the same for a block's last instruction */
+	size_t fixed_len;
+	/* blocks */
+	struct bt_block *hash[BT_HASH_SIZE];
+	struct bt_block **page_blocks;   /* per RAM page */
+	uint32_t npages;
+	struct bt_block *all;
+	struct bt_stats stats;
+	/* chained memory-map hook */
+	void (*prev_map_changed)(void *);
+	void *prev_map_opaque;
+	/* lockstep */
+	struct lockstep *ls;
+	char ls_report[512];
+	bool ls_failed;
+};
+
+/* translate.c */
+struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winlen);
+uint32_t bt_mode_of(const struct cpu *cpu);
+/* The instruction is emitted as itself (bt_native_form), or calls its handler. */
+bool bt_native_form(const struct insn *in);
+
+/* run.c: called from translated code through the fixed stubs */
+void bt_exec_insn(struct cpu *cpu, const struct insn *in);
+void bt_exec_last(struct cpu *cpu, const struct insn *in);
+
+#endif

@@ -1,0 +1,471 @@
+/*
+ * The translator's run loop (cpu->engine): find the block for CS:EIP,
+ * translate it if need be, run it, chain the block we came from to the one we
+ * found; interpret what cannot be translated.  Also the code buffer, the
+ * fixed entry/exit stubs, and invalidation of translated code.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../cpu/interp.h"
+#include "bt_int.h"
+#include "lockstep.h"
+
+#define OFF(f) ((int32_t)offsetof(struct cpu, f))
+#define OFF_R(i) ((int32_t)(offsetof(struct cpu, r) + 4 * (i)))
+
+#define BT_DEFAULT_CODE_SIZE (64u << 20)
+
+static const int host_reg[8] = { H_RAX, H_RCX, H_RDX, H_RBX, H_R12, H_RBP, H_RSI, H_RDI };
+
+typedef struct bt_exit *enter_fn(struct cpu *cpu, const uint8_t *code);
+
+/* ---- called from translated code ---- */
+
+void bt_exec_insn(struct cpu *cpu, const struct insn *in)
+{
+	cpu->ex_esp = cpu->r[R_ESP];
+	cpu->ex_eflags = cpu->eflags;
+	cpu_execute(cpu, in);
+}
+
+void bt_exec_last(struct cpu *cpu, const struct insn *in)
+{
+	cpu->ex_esp = cpu->r[R_ESP];
+	cpu->ex_eflags = cpu->eflags;
+	cpu_execute(cpu, in);
+	cpu->eip = cpu->next_eip;
+	cpu->icount++;
+}
+
+/* ---- the fixed code at the start of the buffer ---- */
+
+static void emit_spill(struct emit *e)
+{
+	for (int i = 0; i < 8; i++)
+		e_store32(e, host_reg[i], OFF_R(i));
+}
+
+static void emit_reload(struct emit *e)
+{
+	for (int i = 0; i < 8; i++)
+		e_load32(e, host_reg[i], OFF_R(i));
+}
+
+/* a stub that calls fn(cpu, r11) with the guest registers in struct cpu */
+static uint8_t *emit_call_stub(struct emit *e, void (*fn)(struct cpu *, const struct insn *))
+{
+	uint8_t *x = emit_xaddr(e, e->p);
+	emit_spill(e);
+	e_mov_rr64(e, H_RDI, H_R15);
+	e_mov_rr64(e, H_RSI, H_R11);
+	e_rsp_adjust(e, -8);                 /* 16-byte alignment at the call */
+	e_mov_imm64(e, H_RAX, (uint64_t)(uintptr_t)fn);
+	e_call_reg(e, H_RAX);
+	e_rsp_adjust(e, 8);
+	emit_reload(e);
+	e8(e, 0xc3);                         /* ret */
+	return x;
+}
+
+static void emit_fixed(struct bt *bt)
+{
+	struct emit e = { bt->wbase, bt->wbase + bt->size, bt->xbase - bt->wbase };
+	static const int saved[6] = { H_RBX, H_RBP, H_R12, H_R13, H_R14, H_R15 };
+
+	/* enter(cpu = rdi, code = rsi): save the host's callee-saved registers,
+	 * load the guest's, jump to the block */
+	bt->enter = emit_xaddr(&e, e.p);
+	for (int i = 0; i < 6; i++)
+		e_push(&e, saved[i]);
+	e_rsp_adjust(&e, -8);
+	e_mov_rr64(&e, H_R15, H_RDI);
+	e_mov_rr64(&e, H_R11, H_RSI);
+	emit_reload(&e);
+	e_jmp_reg(&e, H_R11);
+
+	/* exit: r11 = the exit record (or 0), guest registers back to memory */
+	bt->exit_common = emit_xaddr(&e, e.p);
+	emit_spill(&e);
+	e_mov_rr64(&e, H_RAX, H_R11);
+	e_rsp_adjust(&e, 8);
+	for (int i = 5; i >= 0; i--)
+		e_pop(&e, saved[i]);
+	e8(&e, 0xc3);
+
+	bt->call_handler = emit_call_stub(&e, bt_exec_insn);
+	bt->call_last = emit_call_stub(&e, bt_exec_last);
+	bt->fixed_len = ((size_t)(e.p - bt->wbase) + 63) & ~(size_t)63;
+	bt->used = bt->fixed_len;
+}
+
+/* ---- blocks: hash, pages, chaining, invalidation ---- */
+
+static unsigned hash_of(const uint8_t *host, uint32_t eip)
+{
+	uintptr_t h = (uintptr_t)host;
+	h ^= h >> 17;
+	h ^= (uintptr_t)eip * 0x9e3779b1u;
+	return (unsigned)(h ^ (h >> 13)) & (BT_HASH_SIZE - 1);
+}
+
+static struct bt_block *lookup(struct bt *bt, const uint8_t *host, uint32_t eip, uint32_t cs_base,
+			       uint32_t mode)
+{
+	for (struct bt_block *b = bt->hash[hash_of(host, eip)]; b; b = b->hnext)
+		if (b->host == host && b->eip == eip && b->cs_base == cs_base && b->mode == mode)
+			return b;
+	return NULL;
+}
+
+static uint32_t ram_page_of(const struct bt *bt, const uint8_t *host)
+{
+	const struct mem *m = bt->cpu->mem;
+	if (host >= m->ram && host < m->ram + m->ram_size)
+		return (uint32_t)((size_t)(host - m->ram) >> 12);
+	return UINT32_MAX;
+}
+
+static void insert(struct bt *bt, struct bt_block *b)
+{
+	unsigned h = hash_of(b->host, b->eip);
+	b->hnext = bt->hash[h];
+	bt->hash[h] = b;
+	b->valid = true;
+	b->all_next = bt->all;
+	bt->all = b;
+	b->page = ram_page_of(bt, b->host);
+	if (b->page != UINT32_MAX) {
+		if (!bt->page_blocks[b->page])
+			shadow_set_code_page(&bt->cpu->shadow, b->page << 12, true);
+		b->pnext = bt->page_blocks[b->page];
+		bt->page_blocks[b->page] = b;
+	}
+}
+
+static void patch_jump(struct bt *bt, struct bt_exit *x, const uint8_t *xtarget)
+{
+	uint8_t *w = x->jmp_field - (bt->xbase - bt->wbase);
+	e_patch_rel32(w, x->jmp_field, xtarget);
+}
+
+static void chain(struct bt *bt, struct bt_exit *x, struct bt_block *to)
+{
+	patch_jump(bt, x, to->code);
+	x->to = to;
+	x->next_in = to->in;
+	to->in = x;
+	bt->stats.chained++;
+}
+
+/* Take a block out of use: no lookup finds it, no jump leads to it.  Its
+ * code stays in the buffer until the next flush (it may be running). */
+static void unlink_block(struct bt *bt, struct bt_block *b)
+{
+	if (!b->valid)
+		return;
+	b->valid = false;
+	struct bt_block **pp = &bt->hash[hash_of(b->host, b->eip)];
+	while (*pp && *pp != b)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = b->hnext;
+	for (struct bt_exit *x = b->in; x; x = x->next_in) {
+		patch_jump(bt, x, x->stub);
+		x->to = NULL;
+		bt->stats.unchained++;
+	}
+	b->in = NULL;
+	/* its own chained exits: drop them from their targets' lists */
+	for (unsigned i = 0; i < b->nexit; i++) {
+		struct bt_exit *x = &b->exit[i];
+		if (!x->to)
+			continue;
+		struct bt_exit **xp = &x->to->in;
+		while (*xp && *xp != x)
+			xp = &(*xp)->next_in;
+		if (*xp)
+			*xp = x->next_in;
+		x->to = NULL;
+	}
+	bt->stats.invalidated++;
+}
+
+/* mem->code_write: a guest or DMA write reached a page with translations */
+static void code_write(void *opaque, uint32_t pa, unsigned len)
+{
+	struct bt *bt = opaque;
+	uint32_t first = pa >> 12, last = (pa + (len ? len - 1 : 0)) >> 12;
+	for (uint32_t pg = first; pg <= last && pg < bt->npages; pg++) {
+		struct bt_block *b = bt->page_blocks[pg];
+		if (!b)
+			continue;
+		for (; b; b = b->pnext)
+			unlink_block(bt, b);
+		bt->page_blocks[pg] = NULL;
+		shadow_set_code_page(&bt->cpu->shadow, pg << 12, false);
+		cpu_request(bt->cpu, CPU_REQ_SMC);
+	}
+}
+
+static void free_blocks(struct bt *bt)
+{
+	struct bt_block *b = bt->all;
+	while (b) {
+		struct bt_block *next = b->all_next;
+		free(b->insns);
+		free(b);
+		b = next;
+	}
+	bt->all = NULL;
+	memset(bt->hash, 0, sizeof(bt->hash));
+	for (uint32_t pg = 0; pg < bt->npages; pg++) {
+		if (bt->page_blocks[pg]) {
+			bt->page_blocks[pg] = NULL;
+			shadow_set_code_page(&bt->cpu->shadow, pg << 12, false);
+		}
+	}
+}
+
+void bt_flush(struct cpu *cpu)
+{
+	struct bt *bt = cpu->bt;
+	if (!bt)
+		return;
+	free_blocks(bt);
+	bt->used = bt->fixed_len;
+	bt->stats.flushes++;
+}
+
+static void map_changed(void *opaque)
+{
+	struct bt *bt = opaque;
+	if (bt->prev_map_changed)
+		bt->prev_map_changed(bt->prev_map_opaque);
+	/* ROM and RAM pages may have swapped under code addresses: start over.
+	 * This runs from a handler inside translated code at most (a PAM write
+	 * through port I/O): blocks are unlinked now, their memory is kept. */
+	for (struct bt_block *b = bt->all; b; b = b->all_next)
+		unlink_block(bt, b);
+	for (uint32_t pg = 0; pg < bt->npages; pg++) {
+		if (bt->page_blocks[pg]) {
+			bt->page_blocks[pg] = NULL;
+			shadow_set_code_page(&bt->cpu->shadow, pg << 12, false);
+		}
+	}
+	cpu_request(bt->cpu, CPU_REQ_SMC);
+}
+
+/* ---- the run loop ---- */
+
+/* Can translated code run the CPU in its present state? */
+static bool translatable(const struct cpu *cpu)
+{
+	return (cpu->cr0 & CPU_CR0_PE) && !(cpu->eflags & (F_VM | F_TF)) &&
+	       (cpu->seg[S_CS].attr & SA_DB) && !cpu->trace && !cpu->shadow.check;
+}
+
+/* The block for CS:EIP, translated if need be; NULL: interpret. */
+static struct bt_block *find_block(struct bt *bt)
+{
+	struct cpu *cpu = bt->cpu;
+	const struct seg *cs = &cpu->seg[S_CS];
+	if (cpu->eip > cs->limit)
+		return NULL;
+	uint32_t lin = cs->base + cpu->eip;
+	const uint8_t *host = lin_fetch_ptr(cpu, lin);   /* may raise #PF */
+	if (!host)
+		return NULL;   /* code in MMIO: interpret */
+	uint32_t to_limit = cs->limit - cpu->eip;
+	uint32_t to_page = 0xfff - (lin & 0xfff);
+	unsigned winlen = 1 + (to_limit < to_page ? to_limit : to_page);
+	uint32_t mode = bt_mode_of(cpu);
+	struct bt_block *b = lookup(bt, host, cpu->eip, cs->base, mode);
+	if (b)
+		return b;
+	b = bt_translate(bt, host, winlen);
+	if (!b && bt->used >= bt->size) {
+		bt_flush(cpu);
+		b = bt_translate(bt, host, winlen);
+	}
+	if (b)
+		insert(bt, b);
+	return b;
+}
+
+static enum cpu_exit interpret_one(struct bt *bt)
+{
+	bt->stats.insns_interp++;
+	enum cpu_exit ex = cpu_run_interp(bt->cpu, 1);
+	return ex == CPU_EXIT_COUNT ? CPU_EXIT_NONE : ex;
+}
+
+static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
+{
+	struct bt *bt = cpu->bt;
+	jmp_buf jb;
+	jmp_buf *outer = cpu->unwind;
+	enter_fn *enter = (enter_fn *)(void *)bt->enter;
+	volatile uint64_t limit = cpu->icount + max;
+	enum cpu_exit ex = CPU_EXIT_NONE;
+	struct bt_exit *volatile from = NULL;
+
+	cpu->unwind = &jb;
+	if (setjmp(jb)) {
+		/* a fault in a handler called from translated code (or in the
+		 * lookup's fetch): the state is the interpreter's at the
+		 * faulting instruction */
+		from = NULL;
+		if (bt->ls && lockstep_fault(bt))
+			goto stop;
+		ex = cpu_fault(cpu);
+		if (ex != CPU_EXIT_NONE)
+			goto out;
+	}
+	while (cpu->icount < limit) {
+		cpu_clear_request(cpu, CPU_REQ_SMC);
+		ex = cpu_pending_exit(cpu);
+		if (ex == CPU_EXIT_RESET || ex == CPU_EXIT_STOP)
+			goto out;
+		cpu->ex_esp = cpu->r[R_ESP];
+		cpu->ex_eflags = cpu->eflags;
+		if (cpu_accept_interrupt(cpu)) {
+			from = NULL;
+			continue;
+		}
+		if (cpu->halted) {
+			ex = CPU_EXIT_HLT;
+			goto out;
+		}
+		uint64_t flushes = bt->stats.flushes;
+		struct bt_block *b = translatable(cpu) ? find_block(bt) : NULL;
+		if (bt->stats.flushes != flushes)
+			from = NULL;   /* its block is gone */
+		if (!b || limit - cpu->icount < b->ninsn) {
+			from = NULL;
+			ex = interpret_one(bt);
+			if (ex != CPU_EXIT_NONE)
+				goto out;
+			continue;
+		}
+		/* chain only within one guest page: the mapping that led here
+		 * from the dispatcher's lookup is the one the jump relies on */
+		if (from && !from->to && from->from->valid && from->from->mode == b->mode &&
+		    ((uintptr_t)from->from->host >> 12) == ((uintptr_t)b->host >> 12) &&
+		    ((from->from->cs_base + from->from->eip) >> 12) == ((b->cs_base + b->eip) >> 12))
+			chain(bt, from, b);
+		cpu->icount_limit = limit;
+		bt->stats.enters++;
+		uint64_t before = cpu->icount;
+		if (bt->ls) {
+			if (lockstep_block(bt, b))
+				goto stop;
+			from = NULL;
+		} else {
+			from = enter(cpu, b->code_nocheck);
+		}
+		bt->stats.insns_translated += cpu->icount - before;
+		ex = cpu_pending_exit(cpu);
+		if (ex == CPU_EXIT_RESET || ex == CPU_EXIT_STOP)
+			goto out;
+	}
+	ex = CPU_EXIT_COUNT;
+	goto out;
+stop:
+	cpu_request(cpu, CPU_REQ_STOP);
+	ex = CPU_EXIT_STOP;
+out:
+	cpu->unwind = outer;
+	return ex;
+}
+
+/* ---- attach ---- */
+
+int bt_attach(struct cpu *cpu, const struct bt_options *opt, char *err, size_t errlen)
+{
+	struct bt *bt = calloc(1, sizeof(*bt));
+	if (!bt) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	bt->cpu = cpu;
+	if (opt)
+		bt->opt = *opt;
+	bt->size = bt->opt.code_size ? bt->opt.code_size : BT_DEFAULT_CODE_SIZE;
+	bt->memfd = memfd_create("shade86-code", MFD_CLOEXEC);
+	if (bt->memfd < 0 || ftruncate(bt->memfd, (off_t)bt->size)) {
+		snprintf(err, errlen, "code buffer: %s", strerror(errno));
+		goto fail;
+	}
+	/* W^X: one writable and one executable view of the same pages */
+	bt->wbase = mmap(NULL, bt->size, PROT_READ | PROT_WRITE, MAP_SHARED, bt->memfd, 0);
+	bt->xbase = mmap(NULL, bt->size, PROT_READ | PROT_EXEC, MAP_SHARED, bt->memfd, 0);
+	if (bt->wbase == MAP_FAILED || bt->xbase == MAP_FAILED) {
+		snprintf(err, errlen, "code buffer: %s", strerror(errno));
+		goto fail;
+	}
+	bt->npages = cpu->mem->ram_size >> 12;
+	bt->page_blocks = calloc(bt->npages ? bt->npages : 1, sizeof(*bt->page_blocks));
+	if (!bt->page_blocks) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (bt->opt.lockstep && lockstep_init(bt)) {
+		snprintf(err, errlen, "lockstep: out of memory");
+		goto fail;
+	}
+	emit_fixed(bt);
+	cpu->mem->code_write = code_write;
+	cpu->mem->code_opaque = bt;
+	bt->prev_map_changed = cpu->mem->map_changed;
+	bt->prev_map_opaque = cpu->mem->map_opaque;
+	cpu->mem->map_changed = map_changed;
+	cpu->mem->map_opaque = bt;
+	cpu->bt = bt;
+	cpu->engine = bt_run;
+	return 0;
+fail:
+	if (bt->wbase && bt->wbase != MAP_FAILED)
+		munmap(bt->wbase, bt->size);
+	if (bt->xbase && bt->xbase != MAP_FAILED)
+		munmap(bt->xbase, bt->size);
+	if (bt->memfd > 0)
+		close(bt->memfd);
+	free(bt->page_blocks);
+	free(bt);
+	return -1;
+}
+
+void bt_detach(struct cpu *cpu)
+{
+	struct bt *bt = cpu->bt;
+	if (!bt)
+		return;
+	free_blocks(bt);
+	cpu->mem->code_write = NULL;
+	cpu->mem->map_changed = bt->prev_map_changed;
+	cpu->mem->map_opaque = bt->prev_map_opaque;
+	munmap(bt->wbase, bt->size);
+	munmap(bt->xbase, bt->size);
+	close(bt->memfd);
+	lockstep_free(bt);
+	free(bt->page_blocks);
+	free(bt);
+	cpu->bt = NULL;
+	cpu->engine = NULL;
+}
+
+const struct bt_stats *bt_get_stats(const struct cpu *cpu)
+{
+	return cpu->bt ? &cpu->bt->stats : NULL;
+}
+
+const char *bt_lockstep_failure(const struct cpu *cpu)
+{
+	return cpu->bt && cpu->bt->ls_failed ? cpu->bt->ls_report : NULL;
+}

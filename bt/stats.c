@@ -1,0 +1,66 @@
+/* --tc-stats: what the translator did, and the hottest blocks. */
+#include <stdlib.h>
+
+#include "../cpu/interp.h"
+#include "bt_int.h"
+
+static int by_execs(const void *a, const void *b)
+{
+	const struct bt_block *x = *(struct bt_block *const *)a, *y = *(struct bt_block *const *)b;
+	return x->execs < y->execs ? 1 : x->execs > y->execs ? -1 : 0;
+}
+
+void bt_print_stats(struct cpu *cpu, FILE *f, unsigned hottest)
+{
+	struct bt *bt = cpu->bt;
+	if (!bt)
+		return;
+	const struct bt_stats *s = &bt->stats;
+	uint64_t total = s->insns_translated + s->insns_interp;
+	fprintf(f, "tc-stats: blocks translated      %llu (%llu guest instructions, %.1f per block)\n",
+		(unsigned long long)s->blocks, (unsigned long long)s->guest_insns,
+		s->blocks ? (double)s->guest_insns / (double)s->blocks : 0.0);
+	fprintf(f, "tc-stats: host code              %llu bytes (%.1f per guest instruction), buffer %zu KiB, %llu flushes\n",
+		(unsigned long long)s->host_bytes,
+		s->guest_insns ? (double)s->host_bytes / (double)s->guest_insns : 0.0, bt->size >> 10,
+		(unsigned long long)s->flushes);
+	fprintf(f, "tc-stats: translation time       %.3f ms (%.2f us per block)\n", (double)s->translate_ns / 1e6,
+		s->blocks ? (double)s->translate_ns / 1e3 / (double)s->blocks : 0.0);
+	fprintf(f, "tc-stats: instructions emitted   %llu as themselves, %llu through their handler\n",
+		(unsigned long long)s->native_insns, (unsigned long long)s->helper_insns);
+	fprintf(f, "tc-stats: chained jumps          %llu (%llu unchained again); dispatcher entries %llu\n",
+		(unsigned long long)s->chained, (unsigned long long)s->unchained, (unsigned long long)s->enters);
+	fprintf(f, "tc-stats: invalidated blocks     %llu (self-modifying code exits %llu)\n",
+		(unsigned long long)s->invalidated, (unsigned long long)s->smc_exits);
+	fprintf(f, "tc-stats: instructions run       %llu translated (%.2f %%), %llu interpreted\n",
+		(unsigned long long)s->insns_translated, total ? 100.0 * (double)s->insns_translated / (double)total : 0.0,
+		(unsigned long long)s->insns_interp);
+	if (bt->opt.lockstep)
+		fprintf(f, "tc-stats: lockstep               %llu blocks compared, %llu not comparable\n",
+			(unsigned long long)s->lockstep_blocks, (unsigned long long)s->lockstep_skipped);
+	if (!hottest || !bt->opt.count_execs)
+		return;
+	size_t n = 0;
+	for (struct bt_block *b = bt->all; b; b = b->all_next)
+		n++;
+	struct bt_block **v = malloc(n * sizeof(*v));
+	if (!v)
+		return;
+	n = 0;
+	for (struct bt_block *b = bt->all; b; b = b->all_next)
+		v[n++] = b;
+	qsort(v, n, sizeof(*v), by_execs);
+	fprintf(f, "tc-stats: hottest blocks (since the last flush)\n");
+	for (size_t i = 0; i < n && i < hottest && v[i]->execs; i++) {
+		struct bt_block *b = v[i];
+		fprintf(f, "  #%zu  %08x  %llu runs, %u instructions%s\n", i + 1, b->cs_base + b->eip,
+			(unsigned long long)b->execs, b->ninsn, b->valid ? "" : " (invalidated)");
+		uint32_t eip = b->eip;
+		for (unsigned k = 0; k < b->ninsn; k++) {
+			const struct insn *in = &b->insns[k];
+			fprintf(f, "      %08x  %s %s\n", b->cs_base + eip, opinfo[in->op].mnem, opinfo[in->op].operands);
+			eip += in->len;
+		}
+	}
+	free(v);
+}
