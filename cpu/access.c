@@ -3,6 +3,7 @@
  * 5.3-5.6), linear accesses through the page walker, ModRM operands and the stack.
  */
 #include "interp.h"
+#include "memlog.h"
 
 /* ---- linear accesses through the shadow page tables (mmu/shadow.h) ----
  * Fast path: one table load gives the host address.  A miss calls
@@ -45,6 +46,58 @@ static inline void store(uint8_t *p, unsigned size, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* ---- the slow path's physical accesses, through the lockstep log when one
+ * is active (memlog.h) ---- */
+static uint32_t phys_read(struct cpu *cpu, uint32_t pa, unsigned size)
+{
+	struct memlog *ml = cpu->memlog;
+	if (__builtin_expect(ml == NULL, 1))
+		return mem_read_phys(cpu->mem, pa, size);
+	uint32_t v;
+	if (memlog_dev_read(ml, MLIO_MMIO_READ, pa, size, &v)) {
+		v = mem_read_phys(cpu->mem, pa, size);
+		memlog_dev_record_read(ml, MLIO_MMIO_READ, pa, size, v);
+	}
+	return v;
+}
+
+static void phys_write(struct cpu *cpu, uint32_t pa, uint32_t v, unsigned size)
+{
+	struct memlog *ml = cpu->memlog;
+	if (__builtin_expect(ml != NULL, 0)) {
+		uint8_t *ram = mem_ram_ptr(cpu->mem, pa);
+		if (ram)
+			memlog_ram_write(ml, pa, ram, size, v);
+		else if (!memlog_dev_write(ml, MLIO_MMIO_WRITE, pa, size, v))
+			return;
+	}
+	mem_write_phys(cpu->mem, pa, v, size);
+}
+
+/* port I/O under the lockstep log (interp.h's cpu_io_in/cpu_io_out) */
+uint32_t cpu_io_in_logged(struct cpu *cpu, uint16_t port, unsigned size)
+{
+	uint32_t v;
+	if (memlog_dev_read(cpu->memlog, MLIO_IN, port, size, &v)) {
+		v = io_in(cpu->mem, port, size);
+		memlog_dev_record_read(cpu->memlog, MLIO_IN, port, size, v);
+	}
+	return v;
+}
+
+void cpu_io_out_logged(struct cpu *cpu, uint16_t port, uint32_t v, unsigned size)
+{
+	if (memlog_dev_write(cpu->memlog, MLIO_OUT, port, size, v))
+		io_out(cpu->mem, port, v, size);
+}
+
+static inline void ram_store(struct cpu *cpu, uint8_t *p, unsigned size, uint32_t v)
+{
+	if (__builtin_expect(cpu->memlog != NULL, 0))
+		memlog_ram_write(cpu->memlog, (uint32_t)(p - cpu->mem->ram), p, size, v);
+	store(p, size, v);
+}
+
 /* A traced access that crosses a page: one record per page */
 static void trace_split(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, bool write,
 			const uint8_t *p0, uint32_t pa0, const uint8_t *p1, uint32_t pa1)
@@ -59,7 +112,7 @@ uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size, int acc)
 	uint32_t pa;
 	if ((lin & 0xfff) + size <= 0x1000) {
 		const uint8_t *p = translate(cpu, lin, acc, &pa);
-		uint32_t v = p ? load(p, size) : mem_read_phys(cpu->mem, pa, size);
+		uint32_t v = p ? load(p, size) : phys_read(cpu, pa, size);
 		if (__builtin_expect(cpu->trace_rec & TRACE_W_MEM, 0) && !(acc & ACC_EXEC))
 			trace_mem(cpu, lin, p, pa, size, v, false);
 		return v;
@@ -73,9 +126,9 @@ uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size, int acc)
 		uint32_t l = lin + i;
 		uint32_t b;
 		if (l < lin1)
-			b = p0 ? p0[i] : mem_read_phys(cpu->mem, pa0 + i, 1);
+			b = p0 ? p0[i] : phys_read(cpu, pa0 + i, 1);
 		else
-			b = p1 ? p1[l - lin1] : mem_read_phys(cpu->mem, pa1 + (l - lin1), 1);
+			b = p1 ? p1[l - lin1] : phys_read(cpu, pa1 + (l - lin1), 1);
 		v |= b << (8 * i);
 	}
 	if (__builtin_expect(cpu->trace_rec & TRACE_W_MEM, 0) && !(acc & ACC_EXEC))
@@ -99,9 +152,9 @@ void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc
 	if ((lin & 0xfff) + size <= 0x1000) {
 		uint8_t *p = translate(cpu, lin, acc, &pa);
 		if (p)
-			store(p, size, v);
+			ram_store(cpu, p, size, v);
 		else
-			mem_write_phys(cpu->mem, pa, v, size);
+			phys_write(cpu, pa, v, size);
 		if (__builtin_expect(cpu->trace_rec & TRACE_W_MEM, 0))
 			trace_mem(cpu, lin, p, pa, size, v & (size == 4 ? ~0u : (1u << (8 * size)) - 1), true);
 		return;
@@ -114,14 +167,14 @@ void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc
 		uint32_t b = (v >> (8 * i)) & 0xff;
 		if (l < lin1) {
 			if (p0)
-				p0[i] = (uint8_t)b;
+				ram_store(cpu, p0 + i, 1, b);
 			else
-				mem_write_phys(cpu->mem, pa0 + i, b, 1);
+				phys_write(cpu, pa0 + i, b, 1);
 		} else {
 			if (p1)
-				p1[l - lin1] = (uint8_t)b;
+				ram_store(cpu, p1 + (l - lin1), 1, b);
 			else
-				mem_write_phys(cpu->mem, pa1 + (l - lin1), b, 1);
+				phys_write(cpu, pa1 + (l - lin1), b, 1);
 		}
 	}
 	if (__builtin_expect(cpu->trace_rec & TRACE_W_MEM, 0))
@@ -138,6 +191,8 @@ const uint8_t *lin_fetch_slow(struct cpu *cpu, uint32_t lin)
 uint8_t *lin_host_ptr(struct cpu *cpu, uint32_t lin, int acc)
 {
 	uint32_t pa;
+	if (cpu->memlog)
+		return NULL;   /* every access through lin_read/lin_write, logged */
 	return translate(cpu, lin, acc, &pa);
 }
 

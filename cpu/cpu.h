@@ -152,6 +152,9 @@ struct cpu {
 	/* the interpreter's decoded-instruction cache (exec.c) */
 	struct dcache_entry *dcache;
 
+	/* --check-lockstep's memory and device log (memlog.h): NULL when off */
+	struct memlog *memlog;
+
 	/* tracing (trace.h): NULL when off */
 	struct trace *trace;
 	unsigned trace_rec;     /* TRACE_W_* the current instruction records, 0: none */

@@ -160,7 +160,9 @@ void cpu_reset(struct cpu *cpu)
 	struct trace *trace = cpu->trace;
 	enum cpu_exit (*engine)(struct cpu *, uint64_t) = cpu->engine;
 	struct bt *bt = cpu->bt;
+	struct memlog *memlog = cpu->memlog;
 	memset(cpu, 0, sizeof(*cpu));
+	cpu->memlog = memlog;
 	cpu->engine = engine;
 	cpu->bt = bt;
 	cpu->dcache = dcache;
@@ -466,6 +468,33 @@ enum cpu_exit cpu_fault(struct cpu *cpu)
 	else if (e < 0)
 		e = 0;
 	return deliver_exception(cpu, v, e);
+}
+
+bool cpu_run_reference(struct cpu *cpu, uint64_t icount_end)
+{
+	jmp_buf jb;
+	jmp_buf *outer = cpu->unwind;
+	volatile bool faulted = false;
+
+	cpu->unwind = &jb;
+	if (setjmp(jb)) {
+		cpu->r[R_ESP] = cpu->ex_esp;
+		cpu->eflags = cpu->ex_eflags;
+		faulted = true;
+		goto out;
+	}
+	while (cpu->icount < icount_end && !cpu->halted) {
+		struct insn in;
+		cpu->ex_esp = cpu->r[R_ESP];
+		cpu->ex_eflags = cpu->eflags;
+		uint32_t tf = cpu->eflags & F_TF;
+		fetch_decode(cpu, &in);
+		cpu_execute(cpu, &in);
+		cpu_retire(cpu, &in, tf);
+	}
+out:
+	cpu->unwind = outer;
+	return faulted;
 }
 
 enum cpu_exit cpu_step(struct cpu *cpu)

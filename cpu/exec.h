@@ -37,6 +37,12 @@ void cpu_retire(struct cpu *cpu, const struct insn *in, uint32_t tf);
 enum cpu_exit cpu_pending_exit(const struct cpu *cpu);
 enum cpu_exit cpu_fault(struct cpu *cpu);
 
+/* The interpreter as the lockstep reference: instructions until icount
+ * reaches icount_end (or the CPU halts), no interrupts.  A fault is not
+ * delivered: returns true with ex_vector/ex_error set and ESP and EFLAGS as
+ * before the faulting instruction. */
+bool cpu_run_reference(struct cpu *cpu, uint64_t icount_end);
+
 /* The interpreter as an engine: up to max instructions. */
 enum cpu_exit cpu_run_interp(struct cpu *cpu, uint64_t max);
 

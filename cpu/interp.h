@@ -85,8 +85,13 @@ void lin_probe_write(struct cpu *cpu, uint32_t lin, unsigned size, int acc);
 
 /* Port I/O from instructions (IN, OUT, INS, OUTS): the tracer sees each one,
  * also while it is off (a write to its control port starts it). */
+uint32_t cpu_io_in_logged(struct cpu *cpu, uint16_t port, unsigned size);
+void cpu_io_out_logged(struct cpu *cpu, uint16_t port, uint32_t v, unsigned size);
+
 static inline uint32_t cpu_io_in(struct cpu *cpu, uint16_t port, unsigned size)
 {
+	if (__builtin_expect(cpu->memlog != NULL, 0))
+		return cpu_io_in_logged(cpu, port, size);
 	uint32_t v = io_in(cpu->mem, port, size);
 	if (__builtin_expect(cpu->trace != NULL, 0))
 		trace_io(cpu, port, size, v, false);
@@ -95,6 +100,10 @@ static inline uint32_t cpu_io_in(struct cpu *cpu, uint16_t port, unsigned size)
 
 static inline void cpu_io_out(struct cpu *cpu, uint16_t port, uint32_t v, unsigned size)
 {
+	if (__builtin_expect(cpu->memlog != NULL, 0)) {
+		cpu_io_out_logged(cpu, port, v, size);
+		return;
+	}
 	io_out(cpu->mem, port, v, size);
 	if (__builtin_expect(cpu->trace != NULL, 0))
 		trace_io(cpu, port, size, v, true);
