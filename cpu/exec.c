@@ -2,8 +2,8 @@
  * The interpreter's run loop: fetch and decode one instruction, dispatch it to
  * its handler from the opcode table, deliver exceptions and interrupts.
  *
- * Exceptions unwind with longjmp to cpu_step, which restores EIP and ESP of the
- * faulting instruction and delivers the exception, promoting to #DF and to a
+ * Exceptions unwind with longjmp to cpu_step, which restores EIP, ESP and EFLAGS
+ * of the faulting instruction and delivers the exception, promoting to #DF and to a
  * triple fault (a reset request) by the SDM's rules (Vol. 3 6.15, table 6-5).
  */
 #include <stdlib.h>
@@ -283,13 +283,14 @@ static bool has_error_code(int v)
 }
 
 /* Executes one instruction, or delivers one interrupt.  Faults longjmp to the
- * caller's cpu->unwind (cpu_run / cpu_step) with cpu->ex_esp holding ESP from
- * the start of the instruction. */
+ * caller's cpu->unwind (cpu_run / cpu_step) with cpu->ex_esp and ex_eflags
+ * holding ESP and EFLAGS from the start of the instruction. */
 static enum cpu_exit step(struct cpu *cpu)
 {
 	struct insn in;
 
 	cpu->ex_esp = cpu->r[R_ESP];
+	cpu->ex_eflags = cpu->eflags;
 	if (__builtin_expect(cpu->trace != NULL, 0)) {
 		if (cpu->trace->steady)
 			cpu->trace_rec = cpu->trace->steady;
@@ -409,13 +410,15 @@ static enum cpu_exit step(struct cpu *cpu)
 	return CPU_EXIT_NONE;
 }
 
-/* A fault unwound to the run loop: undo ESP, deliver the exception.  The
- * EFLAGS image pushed for a fault has RF set, so that IRET back to the
- * instruction does not hit an instruction breakpoint again (SDM Vol. 3 17.3.1.1);
- * the handler itself runs with RF clear. */
+/* A fault unwound to the run loop: undo ESP and EFLAGS, so that handlers need
+ * not order their flag updates after their last faulting access, and deliver
+ * the exception.  The EFLAGS image pushed for a fault has RF set, so that IRET
+ * back to the instruction does not hit an instruction breakpoint again (SDM
+ * Vol. 3 17.3.1.1); the handler itself runs with RF clear. */
 static enum cpu_exit fault(struct cpu *cpu)
 {
 	cpu->r[R_ESP] = cpu->ex_esp;
+	cpu->eflags = cpu->ex_eflags;
 	int v = cpu->ex_vector, e = cpu->ex_error;
 	if (v != EX_DB && v != EX_BP && v != EX_OF && v != EX_NMI && v != EX_DF && cpu_protected(cpu))
 		cpu->eflags |= F_RF;
