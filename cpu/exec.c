@@ -396,6 +396,9 @@ static enum cpu_exit step(struct cpu *cpu)
 	 * interrupts clear TF on entry to their handler and do not trap */
 	bool soft_int = in.op == op_INT_Ib || in.op == op_INT3 || in.op == op_INTO || in.op == op_INT1;
 	if (tf && !cpu->inhibit && !soft_int) {
+		/* the instruction has retired: a fault delivering the trap keeps its results */
+		cpu->ex_esp = cpu->r[R_ESP];
+		cpu->ex_eflags = cpu->eflags;
 		cpu->dr[6] |= 0x4000;
 		if (cpu->trace_rec & TRACE_W_IRQ)
 			trace_intr(cpu, TINTR_EXC, EX_DB, -1, cpu->eip);
