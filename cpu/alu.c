@@ -130,15 +130,9 @@ void h_alu_EbGb(struct cpu *cpu, const struct insn *in)
 void h_alu_EvGv(struct cpu *cpu, const struct insn *in)
 {
 	unsigned op = (in->opc >> 3) & 7, s = in->osize;
-	uint32_t a = rm_read(cpu, in, s), b = reg_read(cpu, INSN_REG(in), s);
-	uint32_t saved = cpu->eflags;
-	uint32_t r = alu_op(cpu, op, a, b, s);
-	if (op != 7) {
-		uint32_t nf = cpu->eflags;
-		cpu->eflags = saved;       /* the write may fault: flags change only after it */
+	uint32_t r = alu_op(cpu, op, rm_read(cpu, in, s), reg_read(cpu, INSN_REG(in), s), s);
+	if (op != 7)
 		rm_write(cpu, in, s, r);
-		cpu->eflags = nf;
-	}
 }
 
 void h_alu_GbEb(struct cpu *cpu, const struct insn *in)
@@ -173,18 +167,12 @@ void h_alu_eAXIz(struct cpu *cpu, const struct insn *in)
 		reg_write(cpu, R_EAX, s, r);
 }
 
-/* read-modify-write of the r/m operand: flags are committed after the write */
+/* read-modify-write of the r/m operand with an immediate */
 static void rmw(struct cpu *cpu, const struct insn *in, unsigned size, unsigned op, uint32_t b)
 {
-	uint32_t a = rm_read(cpu, in, size);
-	uint32_t saved = cpu->eflags;
-	uint32_t r = alu_op(cpu, op, a, b, size);
-	if (op == 7)
-		return;
-	uint32_t nf = cpu->eflags;
-	cpu->eflags = saved;
-	rm_write(cpu, in, size, r);
-	cpu->eflags = nf;
+	uint32_t r = alu_op(cpu, op, rm_read(cpu, in, size), b, size);
+	if (op != 7)
+		rm_write(cpu, in, size, r);
 }
 
 void h_alu_EbIb(struct cpu *cpu, const struct insn *in)
@@ -250,13 +238,7 @@ void h_dec_Zv(struct cpu *cpu, const struct insn *in)
 
 static void incdec_rm(struct cpu *cpu, const struct insn *in, unsigned size)
 {
-	uint32_t a = rm_read(cpu, in, size);
-	uint32_t saved = cpu->eflags;
-	uint32_t r = incdec(cpu, a, INSN_REG(in) == 1, size);
-	uint32_t nf = cpu->eflags;
-	cpu->eflags = saved;
-	rm_write(cpu, in, size, r);
-	cpu->eflags = nf;
+	rm_write(cpu, in, size, incdec(cpu, rm_read(cpu, in, size), INSN_REG(in) == 1, size));
 }
 
 void h_incdec_Eb(struct cpu *cpu, const struct insn *in)
@@ -284,15 +266,10 @@ void h_not_Ev(struct cpu *cpu, const struct insn *in)
 	not_rm(cpu, in, in->osize);
 }
 
+/* NEG is 0 - a: CF = (a != 0) */
 static void neg_rm(struct cpu *cpu, const struct insn *in, unsigned size)
 {
-	uint32_t a = rm_read(cpu, in, size);
-	uint32_t saved = cpu->eflags;
-	uint32_t r = alu_op(cpu, 5, 0, a, size);   /* CF = (a != 0) */
-	uint32_t nf = cpu->eflags;
-	cpu->eflags = saved;
-	rm_write(cpu, in, size, r);
-	cpu->eflags = nf;
+	rm_write(cpu, in, size, alu_op(cpu, 5, 0, rm_read(cpu, in, size), size));
 }
 
 void h_neg_Eb(struct cpu *cpu, const struct insn *in)

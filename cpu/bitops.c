@@ -39,29 +39,17 @@ void h_bt_EvGv(struct cpu *cpu, const struct insn *in)
 	uint32_t addr = ea_offset(cpu, in) + (uint32_t)(unit * (int32_t)s);
 	if (in->asize == 2)
 		addr &= 0xffff;
-	uint32_t v = vread(cpu, in->seg, addr, s);
-	uint32_t saved = cpu->eflags;
-	uint32_t r = bitop(cpu, op, v, (uint32_t)soff & (8 * s - 1));
-	if (op) {
-		uint32_t nf = cpu->eflags;
-		cpu->eflags = saved;
+	uint32_t r = bitop(cpu, op, vread(cpu, in->seg, addr, s), (uint32_t)soff & (8 * s - 1));
+	if (op)
 		vwrite(cpu, in->seg, addr, s, r);
-		cpu->eflags = nf;
-	}
 }
 
 void h_bt_EvIb(struct cpu *cpu, const struct insn *in)
 {
 	unsigned s = in->osize, op = bt_kind(in);
-	uint32_t v = rm_read(cpu, in, s);
-	uint32_t saved = cpu->eflags;
-	uint32_t r = bitop(cpu, op, v, in->imm & (8 * s - 1));
-	if (op) {
-		uint32_t nf = cpu->eflags;
-		cpu->eflags = saved;
+	uint32_t r = bitop(cpu, op, rm_read(cpu, in, s), in->imm & (8 * s - 1));
+	if (op)
 		rm_write(cpu, in, s, r);
-		cpu->eflags = nf;
-	}
 }
 
 /* BSF/BSR: ZF = 1 and the destination unchanged when the source is 0

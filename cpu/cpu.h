@@ -7,8 +7,8 @@
  * process may hold several CPUs, and every test builds its own.
  *
  * Exceptions: cpu_raise() records the vector and error code and longjmps to the
- * run loop (cpu_step), which restores EIP/ESP to the faulting instruction and
- * delivers the exception through the IVT or IDT.
+ * run loop (cpu_step), which restores EIP, ESP and EFLAGS to the faulting
+ * instruction and delivers the exception through the IVT or IDT.
  */
 #ifndef SHADE86_CPU_H
 #define SHADE86_CPU_H

@@ -199,15 +199,11 @@ void h_bswap(struct cpu *cpu, const struct insn *in)
 static void xadd(struct cpu *cpu, const struct insn *in, unsigned size)
 {
 	uint32_t d = rm_read(cpu, in, size), s = reg_read(cpu, INSN_REG(in), size);
-	uint32_t saved = cpu->eflags;
 	uint32_t r = alu_op(cpu, 0, d, s, size);
-	uint32_t nf = cpu->eflags;
-	cpu->eflags = saved;
 	rm_write(cpu, in, size, r);
 	reg_write(cpu, INSN_REG(in), size, d);
 	if (!INSN_MEMOP(in) && INSN_RM(in) == INSN_REG(in))
 		reg_write(cpu, INSN_RM(in), size, r);   /* XADD r, r: the sum wins */
-	cpu->eflags = nf;
 }
 
 void h_xadd_EbGb(struct cpu *cpu, const struct insn *in) { xadd(cpu, in, 1); }
@@ -219,17 +215,13 @@ static void cmpxchg(struct cpu *cpu, const struct insn *in, unsigned size)
 {
 	uint32_t d = rm_read(cpu, in, size);
 	uint32_t a = reg_read(cpu, R_EAX, size);
-	uint32_t saved = cpu->eflags;
 	alu_op(cpu, 7, a, d, size);
-	uint32_t nf = cpu->eflags;
-	cpu->eflags = saved;
 	if (a == d) {
 		rm_write(cpu, in, size, reg_read(cpu, INSN_REG(in), size));
 	} else {
 		rm_write(cpu, in, size, d);
 		reg_write(cpu, R_EAX, size, d);
 	}
-	cpu->eflags = nf;
 }
 
 void h_cmpxchg_EbGb(struct cpu *cpu, const struct insn *in) { cmpxchg(cpu, in, 1); }

@@ -2,8 +2,8 @@
  * The interpreter's run loop: fetch and decode one instruction, dispatch it to
  * its handler from the opcode table, deliver exceptions and interrupts.
  *
- * Exceptions unwind with longjmp to cpu_step, which restores EIP and ESP of the
- * faulting instruction and delivers the exception, promoting to #DF and to a
+ * Exceptions unwind with longjmp to cpu_step, which restores EIP, ESP and EFLAGS
+ * of the faulting instruction and delivers the exception, promoting to #DF and to a
  * triple fault (a reset request) by the SDM's rules (Vol. 3 6.15, table 6-5).
  */
 #include <stdlib.h>
@@ -359,6 +359,9 @@ void cpu_retire(struct cpu *cpu, const struct insn *in, uint32_t tf)
 	 * interrupts clear TF on entry to their handler and do not trap */
 	bool soft_int = in->op == op_INT_Ib || in->op == op_INT3 || in->op == op_INTO || in->op == op_INT1;
 	if (tf && !cpu->inhibit && !soft_int) {
+		/* the instruction has retired: a fault delivering the trap keeps its results */
+		cpu->ex_esp = cpu->r[R_ESP];
+		cpu->ex_eflags = cpu->eflags;
 		cpu->dr[6] |= 0x4000;
 		if (cpu->trace_rec & TRACE_W_IRQ)
 			trace_intr(cpu, TINTR_EXC, EX_DB, -1, cpu->eip);
@@ -452,8 +455,9 @@ static enum cpu_exit step(struct cpu *cpu)
 	return cpu_pending_exit(cpu);
 }
 
-/* A fault unwound to the run loop: undo ESP and EFLAGS, deliver the
- * exception.  The EFLAGS image pushed for a fault has RF set, so that IRET
+/* A fault unwound to the run loop: undo ESP and EFLAGS, so that handlers need
+ * not order their flag updates after their last faulting access, and deliver
+ * the exception.  The EFLAGS image pushed for a fault has RF set, so that IRET
  * back to the instruction does not hit an instruction breakpoint again (SDM
  * Vol. 3 17.3.1.1); the handler itself runs with RF clear. */
 enum cpu_exit cpu_fault(struct cpu *cpu)

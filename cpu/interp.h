@@ -4,10 +4,11 @@
  * Every handler has the signature  void h_NAME(struct cpu *cpu, const struct insn *in)
  * and is named in the HANDLER column of cpu/opcodes.def.  On entry cpu->eip is the
  * address of the instruction (its first prefix) and cpu->next_eip the address after
- * it; a handler that branches writes cpu->next_eip.  A handler must do every access
- * that can fault before it changes architectural state (registers, flags, segment
- * registers), so that a fault leaves the instruction without effect; the run loop
- * restores ESP on a fault.  Helpers that the translator will call live here too.
+ * it; a handler that branches writes cpu->next_eip.  A fault must leave the
+ * instruction without effect.  The run loop restores ESP and EFLAGS on a fault,
+ * so a handler may compute flags (and move ESP) before its last access that can
+ * fault; every other register, segment register and system state must not change
+ * before it.  Helpers that the translator will call live here too.
  */
 #ifndef SHADE86_INTERP_H
 #define SHADE86_INTERP_H

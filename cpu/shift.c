@@ -88,13 +88,7 @@ static uint32_t shift(struct cpu *cpu, unsigned op, uint32_t a, unsigned count, 
 
 static void shift_rm(struct cpu *cpu, const struct insn *in, unsigned size, unsigned count)
 {
-	uint32_t a = rm_read(cpu, in, size);
-	uint32_t saved = cpu->eflags;
-	uint32_t r = shift(cpu, INSN_REG(in), a, count, size);
-	uint32_t nf = cpu->eflags;
-	cpu->eflags = saved;
-	rm_write(cpu, in, size, r);
-	cpu->eflags = nf;
+	rm_write(cpu, in, size, shift(cpu, INSN_REG(in), rm_read(cpu, in, size), count, size));
 }
 
 void h_shift_EbIb(struct cpu *cpu, const struct insn *in) { shift_rm(cpu, in, 1, in->imm); }
@@ -139,15 +133,11 @@ static void shxd(struct cpu *cpu, const struct insn *in, bool left)
 			cf = (v >> (count - 1)) & 1;
 		}
 	}
-	uint32_t saved = cpu->eflags;
 	set_szp(cpu, r, size);
 	set_flag(cpu, F_CF, cf);
 	set_flag(cpu, F_OF, ((a ^ r) & sb) != 0);
 	cpu->eflags &= ~F_AF;
-	uint32_t nf = cpu->eflags;
-	cpu->eflags = saved;
 	rm_write(cpu, in, size, r);
-	cpu->eflags = nf;
 }
 
 void h_shld(struct cpu *cpu, const struct insn *in) { shxd(cpu, in, true); }

@@ -5,7 +5,10 @@
  * A REP instruction runs a bounded number of iterations per step and then
  * re-executes itself (next_eip = eip), so interrupts are taken between
  * iterations as on hardware.  A fault in iteration k leaves ECX/ESI/EDI as
- * updated by the k-1 completed ones, with EIP at the instruction.
+ * updated by the k-1 completed ones, with EIP at the instruction and EFLAGS as
+ * before it (the run loop restores them; SDM Vol. 2 REP: for REPE/REPNE CMPS
+ * and SCAS "the EFLAGS value is restored to the state prior to the execution
+ * of the instruction").
  */
 #include <string.h>
 

@@ -18,8 +18,10 @@
  *   and for JMP, CALL, IRET: #GP(0) if EIP is outside the new CS limit (for
  *   interrupts the caller pushes the error code first and then checks).
  *
- * After the commit point cpu->eip is the new task's EIP and cpu->ex_esp its
- * ESP, so a fault in step 12 is reported in the new task's context.
+ * After the commit point cpu->eip is the new task's EIP and cpu->ex_esp and
+ * cpu->ex_eflags its ESP and EFLAGS, so a fault in step 12 is reported in the
+ * new task's context (SDM Vol. 3 7.3: faults after the commit point are
+ * handled in the new task) and the run loop's restore keeps the new flags.
  */
 #include "pm.h"
 
@@ -264,6 +266,7 @@ void task_switch_ext(struct cpu *cpu, uint16_t sel, int reason, uint32_t return_
 		cpu->r[i] = n.r[i];
 	cpu->eip = cpu->next_eip = n.eip;
 	cpu->ex_esp = cpu->r[R_ESP];
+	cpu->ex_eflags = cpu->eflags;
 	for (int i = 0; i < 6; i++) {
 		pm_null_seg(cpu, i, n.sreg[i]);   /* selectors loaded, caches not yet valid */
 	}
