@@ -44,6 +44,11 @@ struct bt_block {
 #define BT_MODE_CPL    0x03u
 #define BT_MODE_CODE32 0x04u
 #define BT_MODE_STACK32 0x08u
+/* segment s is 4 GiB (present, expand-up, writable data, limit 0xffffffff):
+ * the block accesses memory through it inline */
+#define BT_MODE_SEGBIG(s)  (0x100u << (s))
+/* and its base is 0 (else the inline path adds the base at run time) */
+#define BT_MODE_SEGZERO(s) (0x10000u << (s))
 
 #define BT_HASH_SIZE (1u << 16)
 
@@ -60,6 +65,8 @@ struct bt {
 	uint8_t *exit_common;         /* r11 = exit record (or 0): spill and return to enter's caller */
 	uint8_t *call_handler;        /* r11 = struct insn *: run it through cpu_execute */
 	uint8_t *call_last;           /* the same for a block's last instruction */
+	uint8_t *log_store[3];        /* --check-lockstep: r8 = host address of a 1, 2, 4-byte store */
+	uint8_t *log_stored[3];       /* and after it */
 	size_t fixed_len;
 	/* blocks */
 	struct bt_block *hash[BT_HASH_SIZE];
@@ -70,6 +77,7 @@ struct bt {
 	/* chained memory-map hook */
 	void (*prev_map_changed)(void *);
 	void *prev_map_opaque;
+	FILE *dump;                   /* SHADE86_BT_DUMP=FILE: every block's host code */
 	/* lockstep */
 	struct lockstep *ls;
 	char ls_report[512];
@@ -85,5 +93,7 @@ bool bt_native_form(const struct insn *in);
 /* run.c: called from translated code through the fixed stubs */
 void bt_exec_insn(struct cpu *cpu, const struct insn *in);
 void bt_exec_last(struct cpu *cpu, const struct insn *in);
+void bt_log_store(struct cpu *cpu, uint8_t *host, unsigned size);
+void bt_log_stored(struct cpu *cpu, uint8_t *host, unsigned size);
 
 #endif

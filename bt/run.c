@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../cpu/interp.h"
+#include "../cpu/memlog.h"
 #include "bt_int.h"
 #include "lockstep.h"
 
@@ -43,6 +44,26 @@ void bt_exec_last(struct cpu *cpu, const struct insn *in)
 	cpu->icount++;
 }
 
+void bt_log_store(struct cpu *cpu, uint8_t *host, unsigned size)
+{
+	if (cpu->memlog)
+		memlog_ram_write(cpu->memlog, (uint32_t)(host - cpu->mem->ram), host, size, 0, true);
+}
+
+/* right after the store: its value, before anything else (a page walk
+ * setting an Accessed bit) can change the bytes */
+void bt_log_stored(struct cpu *cpu, uint8_t *host, unsigned size)
+{
+	struct memlog *ml = cpu->memlog;
+	if (!ml || !ml->nw || !ml->w[ml->nw - 1].val_later)
+		return;
+	struct ml_write *w = &ml->w[ml->nw - 1];
+	w->val = 0;
+	for (unsigned i = 0; i < size; i++)
+		w->val |= (uint32_t)host[i] << (8 * i);
+	w->val_later = false;
+}
+
 /* ---- the fixed code at the start of the buffer ---- */
 
 static void emit_spill(struct emit *e)
@@ -51,10 +72,12 @@ static void emit_spill(struct emit *e)
 		e_store32(e, host_reg[i], OFF_R(i));
 }
 
+/* the guest registers, and r14 = cpu->stab (a handler may switch contexts) */
 static void emit_reload(struct emit *e)
 {
 	for (int i = 0; i < 8; i++)
 		e_load32(e, host_reg[i], OFF_R(i));
+	e_load64(e, H_R14, OFF(stab));
 }
 
 /* a stub that calls fn(cpu, r11) with the guest registers in struct cpu */
@@ -98,6 +121,33 @@ static void emit_fixed(struct bt *bt)
 		e_pop(&e, saved[i]);
 	e8(&e, 0xc3);
 
+	/* lockstep's store log, before and after the store: everything
+	 * preserved, the host flags too */
+	for (unsigned k = 0; bt->opt.lockstep && k < 6; k++) {
+		uint8_t *x = emit_xaddr(&e, e.p);
+		if (k < 3)
+			bt->log_store[k] = x;
+		else
+			bt->log_stored[k - 3] = x;
+		e8(&e, 0x9c);                        /* pushfq */
+		e_push(&e, H_R8);
+		e_push(&e, H_R9);
+		e_push(&e, H_R10);
+		e_push(&e, H_R11);
+		emit_spill(&e);
+		e_mov_rr64(&e, H_RDI, H_R15);
+		e_mov_rr64(&e, H_RSI, H_R8);
+		e_mov_imm32(&e, H_RDX, 1u << (k % 3));
+		e_mov_imm64(&e, H_RAX, (uint64_t)(uintptr_t)(k < 3 ? bt_log_store : bt_log_stored));
+		e_call_reg(&e, H_RAX);
+		emit_reload(&e);
+		e_pop(&e, H_R11);
+		e_pop(&e, H_R10);
+		e_pop(&e, H_R9);
+		e_pop(&e, H_R8);
+		e8(&e, 0x9d);                        /* popfq */
+		e8(&e, 0xc3);
+	}
 	bt->call_handler = emit_call_stub(&e, bt_exec_insn);
 	bt->call_last = emit_call_stub(&e, bt_exec_last);
 	bt->fixed_len = ((size_t)(e.p - bt->wbase) + 63) & ~(size_t)63;
@@ -420,6 +470,9 @@ int bt_attach(struct cpu *cpu, const struct bt_options *opt, char *err, size_t e
 		goto fail;
 	}
 	emit_fixed(bt);
+	const char *dump = getenv("SHADE86_BT_DUMP");
+	if (dump && !(bt->dump = fopen(dump, "wb")))
+		fprintf(stderr, "shade86: SHADE86_BT_DUMP: cannot create %s\n", dump);
 	cpu->mem->code_write = code_write;
 	cpu->mem->code_opaque = bt;
 	bt->prev_map_changed = cpu->mem->map_changed;
@@ -454,6 +507,8 @@ void bt_detach(struct cpu *cpu)
 	munmap(bt->xbase, bt->size);
 	close(bt->memfd);
 	lockstep_free(bt);
+	if (bt->dump)
+		fclose(bt->dump);
 	free(bt->page_blocks);
 	free(bt);
 	cpu->bt = NULL;

@@ -16,8 +16,19 @@
 
 uint32_t bt_mode_of(const struct cpu *cpu)
 {
-	return (uint32_t)cpu->cpl | ((cpu->seg[S_CS].attr & SA_DB) ? BT_MODE_CODE32 : 0) |
-	       ((cpu->seg[S_SS].attr & SA_DB) ? BT_MODE_STACK32 : 0);
+	uint32_t m = (uint32_t)cpu->cpl | ((cpu->seg[S_CS].attr & SA_DB) ? BT_MODE_CODE32 : 0) |
+		     ((cpu->seg[S_SS].attr & SA_DB) ? BT_MODE_STACK32 : 0);
+	for (int i = 0; i < 6; i++) {
+		const struct seg *sg = &cpu->seg[i];
+		/* data, writable, expand-up (type 001x), present, 4 GiB */
+		if (sg->valid && (sg->attr & (SA_P | SA_S)) == (SA_P | SA_S) && (sg->attr & 0xe) == 0x2 &&
+		    sg->limit == 0xffffffffu) {
+			m |= BT_MODE_SEGBIG(i);
+			if (sg->base == 0)
+				m |= BT_MODE_SEGZERO(i);
+		}
+	}
+	return m;
 }
 
 /* One-byte opcodes the host does not execute in 64-bit mode (SDM Vol. 2
@@ -35,7 +46,7 @@ static bool invalid_in_64bit_mode(const struct insn *in)
 	case 0xd4: case 0xd5: case 0xd6:               /* AAM AAD SALC */
 		return true;
 	default:
-		return in->opc >= 0x40 && in->opc <= 0x4f;   /* INC/DEC r: REX */
+		return false;   /* 40-4F (INC/DEC r, REX on the host): emit_native writes FF /0 /1 */
 	}
 }
 
@@ -44,12 +55,12 @@ static bool invalid_in_64bit_mode(const struct insn *in)
 struct opnd_shape {
 	bool ok;                  /* only register, immediate and fixed operands */
 	bool reg_byte, rm_byte, z_byte;
-	bool has_z;
+	bool has_z, has_g;        /* ModRM.reg names a register (else an opcode extension) */
 };
 
 static struct opnd_shape operand_shape(const char *ops)
 {
-	struct opnd_shape s = { true, false, false, false, false };
+	struct opnd_shape s = { true, false, false, false, false, false };
 	const char *p = ops;
 	while (*p) {
 		const char *q = p;
@@ -60,8 +71,10 @@ static struct opnd_shape operand_shape(const char *ops)
 		bool byte = n >= 2 && p[1] == 'b';
 		if (kind == 'E')
 			s.rm_byte = byte;
-		else if (kind == 'G')
+		else if (kind == 'G') {
 			s.reg_byte = byte;
+			s.has_g = true;
+		}
 		else if (kind == 'Z') {
 			s.z_byte = byte;
 			s.has_z = true;
@@ -99,22 +112,39 @@ bool bt_native_form(const struct insn *in)
 
 /* ---- emission helpers ---- */
 
+/* Where the guest's OSZAPC are at a point of the block being emitted */
+enum flags_at {
+	FL_MEM,     /* in cpu->eflags (at every block boundary and handler call) */
+	FL_HOST,    /* in host RFLAGS (after a native instruction that wrote them) */
+	FL_R9,      /* in r9 as a PUSHFQ image (an inline memory access needed the host flags) */
+};
+
+#define MAX_SLOW 64
+
+/* an inline memory access's out-of-line slow path, emitted after the body */
+struct slow {
+	uint8_t *jumps[2];        /* rel32 fields (writable) to point at it */
+	unsigned njumps;
+	uint8_t *join;            /* executable address to return to */
+	unsigned insn;            /* index in the block */
+	unsigned pending;         /* icount owed before the instruction */
+	enum flags_at before, after;
+};
+
 struct tctx {
 	struct bt *bt;
 	struct emit e;
 	struct bt_block *b;
-	bool flags_in_host;       /* OSZAPC live in host RFLAGS (else in cpu->eflags) */
+	enum flags_at flags;
 	unsigned pending;         /* instructions retired since icount was last updated */
-	/* exits that leave to the dispatcher with EIP already in struct cpu */
-	uint8_t *dyn_exit;        /* executable address of the shared dynamic exit */
+	struct slow slow[MAX_SLOW];
+	unsigned nslow;
+	const uint32_t *eips;
 };
 
-/* OSZAPC from host RFLAGS into cpu->eflags (clobbers the host flags, r10, r11) */
-static void emit_store_flags(struct tctx *t)
+/* OSZAPC from r11 (a PUSHFQ image) into cpu->eflags (clobbers r10, r11, flags) */
+static void emit_merge_r11_flags(struct emit *e)
 {
-	struct emit *e = &t->e;
-	e8(e, 0x9c);                            /* pushfq */
-	e_pop(e, H_R11);
 	e_alu_imm32(e, 4, H_R11, F_OSZAPC);     /* and r11d, OSZAPC */
 	e_load32(e, H_R10, OFF(eflags));
 	e_alu_imm32(e, 4, H_R10, ~(uint32_t)F_OSZAPC);
@@ -122,22 +152,58 @@ static void emit_store_flags(struct tctx *t)
 	e_store32(e, H_R10, OFF(eflags));
 }
 
-/* OSZAPC from cpu->eflags into host RFLAGS; the host's own DF, TF, AC stay 0 */
-static void emit_load_flags(struct tctx *t)
-{
-	struct emit *e = &t->e;
-	e_load32(e, H_R11, OFF(eflags));
-	e_alu_imm32(e, 4, H_R11, F_OSZAPC);
-	e_push(e, H_R11);
-	e8(e, 0x9d);                            /* popfq */
-}
-
+/* Flags to cpu->eflags from wherever they are */
 static void flags_to_memory(struct tctx *t)
 {
-	if (t->flags_in_host) {
-		emit_store_flags(t);
-		t->flags_in_host = false;
+	struct emit *e = &t->e;
+	if (t->flags == FL_HOST) {
+		e8(e, 0x9c);                    /* pushfq */
+		e_pop(e, H_R11);
+		emit_merge_r11_flags(e);
+	} else if (t->flags == FL_R9) {
+		e_mov_rr64(e, H_R11, H_R9);
+		emit_merge_r11_flags(e);
 	}
+	t->flags = FL_MEM;
+}
+
+/* Flags into host RFLAGS; the host's own DF, TF and AC stay clear */
+static void flags_to_host(struct tctx *t)
+{
+	struct emit *e = &t->e;
+	if (t->flags == FL_MEM) {
+		e_load32(e, H_R9, OFF(eflags));
+		e_alu_imm32(e, 4, H_R9, F_OSZAPC);
+	}
+	if (t->flags != FL_HOST) {
+		e_push(e, H_R9);
+		e8(e, 0x9d);                    /* popfq */
+	}
+	t->flags = FL_HOST;
+}
+
+/* Keep the host flags in r9 before code that clobbers them */
+static void flags_off_host(struct tctx *t)
+{
+	if (t->flags == FL_HOST) {
+		e8(&t->e, 0x9c);                /* pushfq */
+		e_pop(&t->e, H_R9);
+		t->flags = FL_R9;
+	}
+}
+
+/* Bring the flags from state `from` (after a handler: FL_MEM) to `to` */
+static void flags_convert_from_mem(struct tctx *t, enum flags_at to)
+{
+	struct emit *e = &t->e;
+	if (to == FL_HOST) {
+		t->flags = FL_MEM;
+		flags_to_host(t);
+	} else if (to == FL_R9) {
+		e_load32(e, H_R9, OFF(eflags));
+		e_alu_imm32(e, 4, H_R9, F_OSZAPC);   /* never the guest's IF, DF, TF, AC */
+	}
+	t->flags = to;
 }
 
 static void flush_icount(struct tctx *t)
@@ -166,7 +232,7 @@ static void emit_direct_exit(struct tctx *t, uint32_t target_eip)
 	e_jmp32(e, t->bt->exit_common);
 }
 
-/* Leave with EIP already stored (or store eip first when not UINT64 ...) */
+/* Leave with EIP already stored */
 static void emit_dynamic_exit(struct tctx *t)
 {
 	struct emit *e = &t->e;
@@ -174,56 +240,275 @@ static void emit_dynamic_exit(struct tctx *t)
 	e_jmp32(e, t->bt->exit_common);
 }
 
-/* The guest instruction as a host instruction: the same prefixes (66 only),
- * a REX where guest ESP (host r12) is named, the same opcode, ModRM, SIB,
- * displacement and immediate bytes.  Returns false (nothing emitted) when
- * the form cannot be written that way. */
-static bool emit_native(struct tctx *t, const struct insn *in, const uint8_t *bytes)
+/* guest register i lives in host register host_reg[i] */
+static const int host_reg[8] = { H_RAX, H_RCX, H_RDX, H_RBX, H_R12, H_RBP, H_RSI, H_RDI };
+
+/* The REX bits and whether the form names AH..BH (no REX allowed then), for
+ * the ModRM reg field, the r/m field when it is a register, and the opcode
+ * register of a register form. */
+static bool reg_rex(const struct insn *in, const struct opnd_shape *s, uint8_t *rex, bool *byte_high)
 {
-	struct emit *e = &t->e;
-	const struct opinfo *oi = &opinfo[in->op];
-	struct opnd_shape s = operand_shape(oi->operands);
-	uint8_t rex = 0;
-	bool byte_high = false;   /* names AH CH DH BH: no REX allowed */
+	*rex = 0;
+	*byte_high = false;
 	if (in->has_modrm) {
 		unsigned reg = INSN_REG(in), rm = INSN_RM(in);
-		if (s.reg_byte ? reg >= 4 : reg == 4) {
-			if (s.reg_byte)
-				byte_high = true;
+		if (s->has_g && (s->reg_byte ? reg >= 4 : reg == 4)) {
+			if (s->reg_byte)
+				*byte_high = true;
 			else
-				rex |= REX_R;
+				*rex |= REX_R;
 		}
-		if (INSN_MOD(in) == 3) {
-			if (s.rm_byte ? rm >= 4 : rm == 4) {
-				if (s.rm_byte)
-					byte_high = true;
-				else
-					rex |= REX_B;
-			}
+		if (INSN_MOD(in) == 3 && (s->rm_byte ? rm >= 4 : rm == 4)) {
+			if (s->rm_byte)
+				*byte_high = true;
+			else
+				*rex |= REX_B;
 		}
-		/* a form whose G is not a register (MOV Sw, CRn ...) never gets
-		 * here: operand_shape refused it */
 	}
-	if (s.has_z) {
+	if (s->has_z) {
 		unsigned z = in->opc & 7;
-		if (s.z_byte ? z >= 4 : z == 4) {
-			if (s.z_byte)
-				byte_high = true;
+		if (s->z_byte ? z >= 4 : z == 4) {
+			if (s->z_byte)
+				*byte_high = true;
 			else
-				rex |= REX_B;
+				*rex |= REX_B;
 		}
 	}
-	if (rex && byte_high)
-		return false;
-	unsigned opc_at = in->npfx;
+	return !(*rex && *byte_high);
+}
+
+/* The legacy prefixes the host instruction keeps: 66 (operand size, also as
+ * a mandatory prefix) and LOCK */
+static void emit_kept_prefixes(struct emit *e, const struct insn *in)
+{
+	const struct opinfo *oi = &opinfo[in->op];
+	if (in->pfx & PFX_LOCK)
+		e8(e, 0xf0);
 	if (in->osize == 2 && !(oi->match & M_PFX_ANY))
 		e8(e, 0x66);
 	else if ((in->pfx & PFX_66) && (oi->match & M_P66))
 		e8(e, 0x66);
+}
+
+/* Offset of the ModRM byte in the instruction's bytes */
+static unsigned modrm_at(const struct insn *in)
+{
+	return in->npfx + (in->map ? 2u : 1u);
+}
+
+/* Offset of the first immediate byte (after ModRM, SIB, displacement) */
+static unsigned imm_at(const struct insn *in)
+{
+	unsigned p = modrm_at(in) + 1;
+	unsigned mod = INSN_MOD(in), rm = INSN_RM(in);
+	if (mod == 3)
+		return p;
+	/* 32-bit addressing only here */
+	bool sib = rm == 4;
+	unsigned base = sib ? (in->sib & 7) : rm;
+	if (sib)
+		p++;
+	if (mod == 1)
+		p += 1;
+	else if (mod == 2 || (mod == 0 && base == 5))
+		p += 4;
+	return p;
+}
+
+/* The guest instruction as a host instruction with register operands: the
+ * same prefixes (66, LOCK), a REX where guest ESP (host r12) is named, the same
+ * opcode, ModRM and immediate bytes.  Returns false (nothing emitted) when
+ * it cannot be written that way. */
+static bool emit_native(struct tctx *t, const struct insn *in, const uint8_t *bytes)
+{
+	struct emit *e = &t->e;
+	struct opnd_shape s = operand_shape(opinfo[in->op].operands);
+	uint8_t rex;
+	bool byte_high;
+	if (!reg_rex(in, &s, &rex, &byte_high))
+		return false;
+	emit_kept_prefixes(e, in);
 	if (rex)
 		e8(e, (uint8_t)(0x40 | rex));
-	for (unsigned i = opc_at; i < in->len; i++)
+	if (in->map == 0 && in->opc >= 0x40 && in->opc <= 0x4f) {
+		/* INC/DEC r32: 40-4F are REX prefixes on the host; FF /0, FF /1 */
+		e8(e, 0xff);
+		e8(e, (uint8_t)(0xc0 | (in->opc & 8) | (in->opc & 7)));
+		return true;
+	}
+	for (unsigned i = in->npfx; i < in->len; i++)
 		e8(e, bytes[i]);
+	return true;
+}
+
+/* LEA r32, [guest address expression] with 32-bit wrap-around (0x67):
+ * base and index in their host registers, always with a SIB byte and a
+ * 32-bit displacement (mod 00 r/m 101 would be RIP-relative on the host). */
+static void emit_lea_ea(struct emit *e, int dst, const struct insn *in, bool osize16)
+{
+	int base = in->ea_base >= 0 ? host_reg[in->ea_base] : -1;
+	int index = in->ea_index >= 0 ? host_reg[in->ea_index] : -1;
+	e8(e, 0x67);
+	if (osize16)
+		e8(e, 0x66);
+	uint8_t rex = (uint8_t)(0x40 | ((dst & 8) ? 4 : 0) | (index >= 0 && (index & 8) ? 2 : 0) |
+				(base >= 0 && (base & 8) ? 1 : 0));
+	if (rex != 0x40)
+		e8(e, rex);
+	e8(e, 0x8d);
+	if (base >= 0) {
+		e8(e, (uint8_t)(0x84 | ((dst & 7) << 3)));     /* mod 10, r/m 100: SIB + disp32 */
+		e8(e, (uint8_t)((in->ea_scale << 6) | ((index >= 0 ? index : 4) & 7) << 3 | (base & 7)));
+	} else {
+		e8(e, (uint8_t)(0x04 | ((dst & 7) << 3)));     /* mod 00, r/m 100, SIB base 101: disp32 */
+		e8(e, (uint8_t)((in->ea_scale << 6) | ((index >= 0 ? index : 4) & 7) << 3 | 5));
+	}
+	e32(e, in->disp);
+}
+
+/* Size in bytes of the E operand, 0 if not a plain data size */
+static unsigned e_size(const struct insn *in)
+{
+	const char *p = opinfo[in->op].operands;
+	for (; *p; p++) {
+		if (*p == 'E' && (p == opinfo[in->op].operands || p[-1] == ',')) {
+			switch (p[1]) {
+			case 'b': return 1;
+			case 'w': return 2;
+			case 'd': return 4;
+			case 'v': return in->osize;
+			default: return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A memory form the inline path can run: as bt_native_form but with its E
+ * operand in memory, 32-bit addressing, through a segment the block may
+ * treat as 4 GiB (BT_MODE_SEGBIG). */
+static bool inline_mem_form(const struct insn *in, uint32_t mode)
+{
+	const struct opinfo *oi = &opinfo[in->op];
+	if (!INSN_MEMOP(in) || in->asize != 4 || in->seg > S_GS || !(mode & BT_MODE_SEGBIG(in->seg)))
+		return false;
+	if (oi->attr & (A_PRIV | A_SENS | A_IOPL | A_BRANCH | A_MEMOP | A_ENDBLK | A_UD | A_STRING |
+			A_FPU | A_SIMD | A_NOEXEC | A_PREFIX | A_PMONLY))
+		return false;
+	if ((oi->fr | oi->fw) & ~F_OSZAPC)
+		return false;
+	if (in->pfx & (PFX_F2 | PFX_F3))
+		return false;
+	if (invalid_in_64bit_mode(in))
+		return false;
+	if (in->map == 0 && (in->opc == 0xf6 || in->opc == 0xf7) && INSN_REG(in) >= 6)
+		return false;
+	/* BT/BTS/BTR/BTC with a register bit offset address memory outside the operand */
+	if (in->map == 1 && (in->opc == 0xa3 || in->opc == 0xab || in->opc == 0xb3 || in->opc == 0xbb))
+		return false;
+	if (!e_size(in))
+		return false;
+	return operand_shape(oi->operands).ok;
+}
+
+/* Does the form write its memory operand?  Only forms whose destination is
+ * a register (G first) and CMP/TEST read it alone; anything else uses the
+ * write class (a write entry is also readable). */
+static bool mem_form_reads_only(const struct insn *in)
+{
+	const struct opinfo *oi = &opinfo[in->op];
+	if (oi->operands[0] == 'G')
+		return true;
+	return !strcmp(oi->mnem, "cmp") || !strcmp(oi->mnem, "test");
+}
+
+/* An instruction needs the flags in host RFLAGS when it reads some, or
+ * writes only some (the others pass through), or writes them only for a
+ * non-zero count (shifts and rotates by CL or an immediate, SHLD/SHRD). */
+static bool needs_flags_in(const struct insn *in)
+{
+	const struct opinfo *oi = &opinfo[in->op];
+	if (oi->fr & F_OSZAPC)
+		return true;
+	uint32_t w = oi->fw & F_OSZAPC;
+	if (w && w != F_OSZAPC)
+		return true;
+	/* TODO: an attribute in the opcode table (count-conditional flag writes) */
+	if (w && ((in->map == 0 && (in->opc == 0xc0 || in->opc == 0xc1 || in->opc == 0xd2 || in->opc == 0xd3)) ||
+		  (in->map == 1 && (in->opc == 0xa4 || in->opc == 0xa5 || in->opc == 0xac || in->opc == 0xad))))
+		return true;
+	return false;
+}
+
+/* The inline access: r11 = linear address, r10 = the shadow entry (addend),
+ * the access as [r10 + r11]; a miss, a tagged entry or a page crossing goes
+ * to the slow path (the handler).  Returns false (nothing emitted) when the
+ * form cannot be written this way. */
+static bool emit_inline_mem(struct tctx *t, const struct insn *in, const uint8_t *bytes, unsigned idx)
+{
+	struct emit *e = &t->e;
+	struct opnd_shape s = operand_shape(opinfo[in->op].operands);
+	uint8_t rex;
+	bool byte_high;
+	reg_rex(in, &s, &rex, &byte_high);
+	if (byte_high || t->nslow >= MAX_SLOW)
+		return false;   /* AH..BH cannot be named with the REX that r10/r11 need */
+	unsigned size = e_size(in);
+	bool user = (t->b->mode & BT_MODE_CPL) == 3;
+	unsigned cls = SHADOW_CLASS(user, !mem_form_reads_only(in));
+	struct slow *sl = &t->slow[t->nslow];
+
+	flags_off_host(t);
+	sl->before = t->flags;
+	sl->pending = t->pending;
+	sl->insn = idx;
+	sl->njumps = 0;
+	emit_lea_ea(e, H_R11, in, false);
+	if (!(t->b->mode & BT_MODE_SEGZERO(in->seg))) {
+		e_load32(e, H_R10, OFF(seg[0].base) + 16 * in->seg);
+		/* lea r11d, [r11 + r10] (67) */
+		e8(e, 0x67); e8(e, 0x47); e8(e, 0x8d); e8(e, 0x1c); e8(e, 0x13);
+	}
+	/* r10 = stab[(lin >> 12) * 4 + cls]: r14 holds cpu->stab */
+	e8(e, 0x45); e8(e, 0x89); e8(e, 0xda);              /* mov r10d, r11d */
+	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xea); e8(e, 12);   /* shr r10d, 12 */
+	e8(e, 0x49); e8(e, 0xc1); e8(e, 0xe2); e8(e, 5);    /* shl r10, 5 */
+	e8(e, 0x4f); e8(e, 0x8b); e8(e, 0x54); e8(e, 0x16); e8(e, (uint8_t)(cls * 8)); /* mov r10, [r14+r10+cls*8] */
+	e8(e, 0x4d); e8(e, 0x85); e8(e, 0xd2);              /* test r10, r10 */
+	e8(e, 0x0f); e8(e, 0x84);                           /* jz slow */
+	sl->jumps[sl->njumps++] = e->p;
+	e32(e, 0);
+	if (size > 1) {
+		e8(e, 0x45); e8(e, 0x89); e8(e, 0xd8);          /* mov r8d, r11d */
+		e_alu_imm32(e, 4, H_R8, 0xfff);                 /* and r8d, 0xfff */
+		e_alu_imm32(e, 7, H_R8, 0x1000 - size);         /* cmp r8d, 0x1000 - size */
+		e8(e, 0x0f); e8(e, 0x87);                       /* ja slow */
+		sl->jumps[sl->njumps++] = e->p;
+		e32(e, 0);
+	}
+	if (needs_flags_in(in))
+		flags_to_host(t);
+	if (t->bt->opt.lockstep && cls != SHADOW_CLASS(user, 0)) {
+		/* --check-lockstep logs what the store overwrites */
+		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x04); e8(e, 0x1a);   /* lea r8, [r10 + r11] */
+		e_call32(e, t->bt->log_store[size == 1 ? 0 : size == 2 ? 1 : 2]);
+	}
+	/* the instruction with [r10 + r11] for its memory operand */
+	emit_kept_prefixes(e, in);
+	e8(e, (uint8_t)(0x40 | rex | REX_X | REX_B));
+	for (unsigned i = in->npfx; i < modrm_at(in); i++)
+		e8(e, bytes[i]);
+	e8(e, (uint8_t)((INSN_REG(in) << 3) | 4));          /* mod 00, r/m 100: SIB */
+	e8(e, 0x1a);                                        /* SIB: index r11, base r10 */
+	for (unsigned i = imm_at(in); i < in->len; i++)
+		e8(e, bytes[i]);
+	if (t->bt->opt.lockstep && cls != SHADOW_CLASS(user, 0))
+		e_call32(e, t->bt->log_stored[size == 1 ? 0 : size == 2 ? 1 : 2]);
+	if (opinfo[in->op].fw & F_OSZAPC)
+		t->flags = FL_HOST;
+	sl->after = t->flags;
+	sl->join = emit_xaddr(e, e->p);
+	t->nslow++;
 	return true;
 }
 
@@ -242,47 +527,72 @@ static void emit_handler_call(struct tctx *t, struct insn *in, uint32_t eip, boo
 }
 
 /* After a handler: leave at the next instruction if translated code was
- * invalidated (the handler may have written this very block). */
-static void emit_smc_check(struct tctx *t, uint32_t next_eip)
+ * invalidated (the handler may have written this very block).  Flags are
+ * in memory.  The fall-through path still owes icount `owed`. */
+static void emit_smc_check(struct tctx *t, uint32_t next_eip, unsigned owed)
 {
 	struct emit *e = &t->e;
 	e_test_mem32_imm(e, OFF(exit_req), CPU_REQ_SMC);
-	/* jz over the exit */
 	e8(e, 0x0f);
-	e8(e, 0x84);
+	e8(e, 0x84);                                 /* jz over the exit */
 	uint8_t *field = e->p;
 	e32(e, 0);
 	uint8_t *start = e->p;
-	flush_icount(t);
-	t->pending = 1;   /* the exit path counted it; the fall-through path still owes it */
+	if (owed)
+		e_add_mem64_imm(e, OFF(icount), (int32_t)owed);
 	e_store_imm32(e, OFF(eip), next_eip);
 	emit_dynamic_exit(t);
 	int32_t rel = (int32_t)(e->p - start);
 	memcpy(field, &rel, 4);
 }
 
+/* The slow paths of the inline accesses, after the block's body: the
+ * handler does the access (filling the shadow entry, or raising the guest's
+ * fault), then the flags and icount are brought to what the fast path left. */
+static void emit_slow_paths(struct tctx *t)
+{
+	struct emit *e = &t->e;
+	for (unsigned k = 0; k < t->nslow; k++) {
+		struct slow *sl = &t->slow[k];
+		uint8_t *here = emit_xaddr(e, e->p);
+		for (unsigned j = 0; j < sl->njumps; j++)
+			e_patch_rel32(sl->jumps[j], emit_xaddr(e, sl->jumps[j]), here);
+		t->flags = sl->before;
+		t->pending = sl->pending;
+		struct insn *in = &t->b->insns[sl->insn];
+		uint32_t eip = t->eips[sl->insn];
+		emit_handler_call(t, in, eip, false);   /* flags to memory, icount flushed */
+		/* the fast path owes pending + 1 at the join: give back what was added */
+		emit_smc_check(t, eip + in->len, 1);
+		if (sl->pending)
+			e_add_mem64_imm(e, OFF(icount), -(int32_t)sl->pending);
+		flags_convert_from_mem(t, sl->after);
+		e_jmp32(e, sl->join);
+	}
+	t->nslow = 0;
+}
+
 /* Jcc at the end of a block: two direct exits */
 static void emit_jcc_exit(struct tctx *t, unsigned cc, uint32_t next, uint32_t target)
 {
 	struct emit *e = &t->e;
-	if (!t->flags_in_host)
-		emit_load_flags(t);
+	flags_to_host(t);
 	t->pending++;
 	unsigned pend = t->pending;
 	e8(e, 0x0f);
 	e8(e, (uint8_t)(0x80 | cc));
 	uint8_t *field = e->p;
 	e32(e, 0);
-	emit_store_flags(t);            /* not taken */
+	flags_to_memory(t);             /* not taken */
 	flush_icount(t);
 	emit_direct_exit(t, next);
 	int32_t rel = (int32_t)(e->p - (field + 4));
 	memcpy(field, &rel, 4);
-	emit_store_flags(t);            /* taken */
+	t->flags = FL_HOST;             /* taken */
+	flags_to_memory(t);
 	t->pending = pend;
 	flush_icount(t);
 	emit_direct_exit(t, target);
-	t->flags_in_host = false;
 }
 
 static uint64_t now_ns(void)
@@ -343,7 +653,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	b->ninsn = (uint16_t)n;
 	b->glen = (uint16_t)off;
 
-	struct tctx t = { .bt = bt, .b = b };
+	struct tctx t = { .bt = bt, .b = b, .flags = FL_MEM };
 	t.e.p = bt->wbase + bt->used;
 	t.e.end = bt->wbase + bt->size;
 	t.e.x_minus_w = bt->xbase - bt->wbase;
@@ -383,6 +693,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		e8(e, 0x49); e8(e, 0x83); e8(e, 0x03); e8(e, 0x01);   /* add qword [r11], 1 */
 	}
 
+	t.eips = eips;
 	for (unsigned i = 0; i < n; i++) {
 		struct insn *in = &saved[i];
 		const struct opinfo *oi = &opinfo[in->op];
@@ -402,30 +713,34 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			emit_direct_exit(&t, next + in->imm);
 			break;
 		}
-		if (bt_native_form(in)) {
-			/* flags: loaded before any instruction that reads or writes
-			 * some (one that writes only some, or none for a zero
-			 * count, must find the others in place) */
-			bool uses_flags = ((oi->fr | oi->fw) & F_OSZAPC) != 0;
+		if (in->op == op_LEA_GvM && in->asize == 4) {
+			/* the address, no access: LEA with 32-bit wrap-around */
+			emit_lea_ea(e, host_reg[INSN_REG(in)], in, in->osize == 2);
+			bt->stats.native_insns++;
+			t.pending++;
+			goto next_insn;
+		}
+		if (bt_native_form(in) || inline_mem_form(in, b->mode)) {
 			uint8_t *mark = e->p;
-			bool was_in_host = t.flags_in_host;
-			if (uses_flags && !t.flags_in_host) {
-				emit_load_flags(&t);
-				t.flags_in_host = true;
+			enum flags_at fl = t.flags;
+			bool ok;
+			if (INSN_MEMOP(in)) {
+				ok = emit_inline_mem(&t, in, host + offs[i], i);
+			} else {
+				if (needs_flags_in(in))
+					flags_to_host(&t);
+				ok = emit_native(&t, in, host + offs[i]);
+				if (ok && (oi->fw & F_OSZAPC))
+					t.flags = FL_HOST;
 			}
-			if (!emit_native(&t, in, host + offs[i])) {
+			if (!ok) {
 				e->p = mark;   /* not expressible: the handler after all */
-				t.flags_in_host = was_in_host;
+				t.flags = fl;
 				goto handler;
 			}
 			bt->stats.native_insns++;
 			t.pending++;
-			if (last) {
-				flags_to_memory(&t);
-				flush_icount(&t);
-				emit_direct_exit(&t, next);
-			}
-			continue;
+			goto next_insn;
 		}
 	handler:
 		/* everything else: the interpreter's handler */
@@ -433,18 +748,34 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		if (last) {
 			bool direct = in->op == op_CALL_Jz && in->osize == 4;
 			emit_handler_call(&t, in, eips[i], true);
+			/* after a mode or segment change (A_ENDBLK) the dispatcher
+			 * looks again: never chained */
 			if (direct && !(oi->attr & A_ENDBLK))
 				emit_direct_exit(&t, next + in->imm);
 			else if (!(oi->attr & (A_BRANCH | A_ENDBLK)) && !(in->rep && (oi->attr & A_STRING)))
 				emit_direct_exit(&t, next);
 			else
 				emit_dynamic_exit(&t);
-		} else {
-			emit_handler_call(&t, in, eips[i], false);
-			emit_smc_check(&t, next);
+			break;
+		}
+		emit_handler_call(&t, in, eips[i], false);
+		emit_smc_check(&t, next, 1);
+		continue;
+	next_insn:
+		if (last) {
+			flags_to_memory(&t);
+			flush_icount(&t);
+			emit_direct_exit(&t, next);
 		}
 	}
+	emit_slow_paths(&t);
 	b->code_len = (uint32_t)(emit_xaddr(e, e->p) - b->code);
+	if (bt->dump) {
+		/* SHADE86_BT_DUMP: guest address, length, host code (for objdump) */
+		uint32_t hdr[2] = { b->cs_base + b->eip, b->code_len };
+		fwrite(hdr, sizeof(hdr), 1, bt->dump);
+		fwrite(b->code - (bt->xbase - bt->wbase), 1, b->code_len, bt->dump);
+	}
 	bt->used = (size_t)(e->p - bt->wbase);
 	bt->used = (bt->used + 15) & ~(size_t)15;
 	bt->stats.blocks++;

@@ -67,7 +67,7 @@ static void phys_write(struct cpu *cpu, uint32_t pa, uint32_t v, unsigned size)
 	if (__builtin_expect(ml != NULL, 0)) {
 		uint8_t *ram = mem_ram_ptr(cpu->mem, pa);
 		if (ram)
-			memlog_ram_write(ml, pa, ram, size, v);
+			memlog_ram_write(ml, pa, ram, size, v, false);
 		else if (!memlog_dev_write(ml, MLIO_MMIO_WRITE, pa, size, v))
 			return;
 	}
@@ -94,7 +94,7 @@ void cpu_io_out_logged(struct cpu *cpu, uint16_t port, uint32_t v, unsigned size
 static inline void ram_store(struct cpu *cpu, uint8_t *p, unsigned size, uint32_t v)
 {
 	if (__builtin_expect(cpu->memlog != NULL, 0))
-		memlog_ram_write(cpu->memlog, (uint32_t)(p - cpu->mem->ram), p, size, v);
+		memlog_ram_write(cpu->memlog, (uint32_t)(p - cpu->mem->ram), p, size, v, false);
 	store(p, size, v);
 }
 

@@ -11,6 +11,7 @@
 
 #include "exec.h"
 #include "interp.h"
+#include "memlog.h"
 #include "x87.h"
 
 handler_fn *const cpu_handlers[OP_COUNT] = {
@@ -120,11 +121,28 @@ void cpu_free(struct cpu *cpu)
 	cpu->dcache = NULL;
 }
 
-uint64_t cpu_read_tsc(struct cpu *cpu)
+static uint64_t tsc_now(struct cpu *cpu)
 {
 	if (cpu->tsc_clock)
 		return cpu->tsc_clock(cpu->tsc_opaque) + cpu->tsc_offset;
 	return cpu->icount + cpu->tsc_offset;
+}
+
+uint64_t cpu_read_tsc(struct cpu *cpu)
+{
+	struct memlog *ml = cpu->memlog;
+	if (__builtin_expect(ml == NULL, 1))
+		return tsc_now(cpu);
+	/* the clock is an input like a device: --check-lockstep replays it */
+	uint32_t lo, hi;
+	if (memlog_dev_read(ml, MLIO_CLOCK, 0, 4, &lo) & memlog_dev_read(ml, MLIO_CLOCK, 1, 4, &hi)) {
+		uint64_t t = tsc_now(cpu);
+		lo = (uint32_t)t;
+		hi = (uint32_t)(t >> 32);
+		memlog_dev_record_read(ml, MLIO_CLOCK, 0, 4, lo);
+		memlog_dev_record_read(ml, MLIO_CLOCK, 1, 4, hi);
+	}
+	return (uint64_t)hi << 32 | lo;
 }
 
 void cpu_set_a20(struct cpu *cpu, bool enabled)

@@ -33,7 +33,8 @@ static bool grow(void **v, unsigned *cap, unsigned need, size_t elem)
 	return true;
 }
 
-void memlog_ram_write(struct memlog *ml, uint32_t pa, const uint8_t *p, unsigned size, uint32_t val)
+void memlog_ram_write(struct memlog *ml, uint32_t pa, const uint8_t *p, unsigned size, uint32_t val,
+		      bool val_later)
 {
 	if (!grow((void **)&ml->w, &ml->capw, ml->nw + 1, sizeof(*ml->w))) {
 		ml->overflow = true;
@@ -42,13 +43,13 @@ void memlog_ram_write(struct memlog *ml, uint32_t pa, const uint8_t *p, unsigned
 	uint32_t old = 0;
 	for (unsigned i = 0; i < size; i++)
 		old |= (uint32_t)p[i] << (8 * i);
-	ml->w[ml->nw++] = (struct ml_write){ pa, (uint8_t)size, old, val };
+	ml->w[ml->nw++] = (struct ml_write){ pa, (uint8_t)size, val_later, old, val };
 }
 
 static const char *kind_name(int k)
 {
-	static const char *const names[] = { "IN", "OUT", "MMIO read", "MMIO write" };
-	return names[k & 3];
+	static const char *const names[] = { "IN", "OUT", "MMIO read", "MMIO write", "clock read" };
+	return k >= 0 && k <= MLIO_CLOCK ? names[k] : "?";
 }
 
 static struct ml_io *replay_next(struct memlog *ml, int kind, uint32_t addr, unsigned size)

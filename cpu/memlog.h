@@ -5,7 +5,8 @@
  *
  *   RECORD  RAM writes are done and logged with the old bytes (to undo them,
  *           and to compare what was written); device accesses (port I/O,
- *           MMIO, ROM) are done and logged with their values
+ *           MMIO, ROM) and clock reads (RDTSC) are done and logged with
+ *           their values
  *   REPLAY  RAM writes are done and logged (to compare); device reads return
  *           the recorded values and device writes are compared with the
  *           recorded ones instead of being done, so a device sees each
@@ -24,11 +25,12 @@
 struct cpu;
 
 enum memlog_mode { ML_RECORD, ML_REPLAY };
-enum { MLIO_IN, MLIO_OUT, MLIO_MMIO_READ, MLIO_MMIO_WRITE };
+enum { MLIO_IN, MLIO_OUT, MLIO_MMIO_READ, MLIO_MMIO_WRITE, MLIO_CLOCK };
 
 struct ml_write {
 	uint32_t pa;
 	uint8_t size;
+	bool val_later;           /* logged before the store: val is read back after the run */
 	uint32_t old, val;
 };
 
@@ -51,8 +53,10 @@ struct memlog {
 #define MEMLOG_MAX 65536
 
 void memlog_reset(struct memlog *ml, enum memlog_mode mode);
-/* A RAM write of size bytes at pa (host pointer p) is about to be made. */
-void memlog_ram_write(struct memlog *ml, uint32_t pa, const uint8_t *p, unsigned size, uint32_t val);
+/* A RAM write of size bytes at pa (host pointer p) is about to be made;
+ * val_later: the value is not known yet (translated code's inline stores). */
+void memlog_ram_write(struct memlog *ml, uint32_t pa, const uint8_t *p, unsigned size, uint32_t val,
+		      bool val_later);
 /* Device accesses: in RECORD mode the caller does them and logs the value;
  * in REPLAY mode memlog_dev_read returns the recorded value and
  * memlog_dev_write only compares.  Returns true when the caller must do the
