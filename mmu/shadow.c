@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../cpu/interp.h"
+#include "mem.h"
 #include "shadow.h"
 #include "walk.h"
 
@@ -26,7 +26,6 @@ struct shadow_ref {
 };
 
 #define TABLE_BYTES ((size_t)SHADOW_PAGES * SC_COUNT * sizeof(intptr_t))
-#define MODE_BITS(cpu) (((cpu)->cr0 & (CPU_CR0_PG | CPU_CR0_WP)) | ((cpu)->cr4 & CPU_CR4_PSE))
 
 static void on_flagged_write(void *opaque, uint32_t pa, unsigned len, uint8_t flags)
 {
@@ -217,13 +216,12 @@ static struct shadow_ctx *ctx_victim(struct shadow *sh)
 	return lru;
 }
 
-void shadow_switch(struct cpu *cpu)
+intptr_t *shadow_switch(struct shadow *sh, const struct paging *pg)
 {
-	struct shadow *sh = &cpu->shadow;
-	uint32_t mode = MODE_BITS(cpu);
-	if (!(mode & CPU_CR0_PG))
-		mode = 0;   /* without paging WP and PSE do not matter */
-	uint32_t pdbr = mode ? cpu->cr3 & 0xfffff000u : 0;
+	/* without paging WP and PSE do not matter */
+	uint32_t mode = pg->pg ? SHADOW_MODE_PG | (pg->wp ? SHADOW_MODE_WP : 0) |
+				 (pg->pse ? SHADOW_MODE_PSE : 0) : 0;
+	uint32_t pdbr = mode ? pg->cr3 & 0xfffff000u : 0;
 	struct shadow_ctx *c = sh->cur;
 
 	if (c && c->pdbr == pdbr && c->mode == mode) {
@@ -239,9 +237,9 @@ void shadow_switch(struct cpu *cpu)
 	}
 	c->last_use = ++sh->clock;
 	sh->cur = c;
-	cpu->stab = c->table;
 	if (mode)
-		trace_page(sh, pdbr & cpu->a20_mask);
+		trace_page(sh, pdbr & pg->a20_mask);
+	return c->table;
 }
 
 /* ---- invalidation driven by writes ---- */
@@ -282,7 +280,7 @@ static void pd_written(struct shadow *sh, uint32_t pd, uint32_t i0, uint32_t i1)
 {
 	for (int k = 0; k < SHADOW_CONTEXTS; k++) {
 		struct shadow_ctx *c = &sh->ctx[k];
-		if (!c->used || !(c->mode & CPU_CR0_PG) || c->pdbr != pd)
+		if (!c->used || !(c->mode & SHADOW_MODE_PG) || c->pdbr != pd)
 			continue;
 		for (uint32_t i = i0; i <= i1; i++)
 			for (uint32_t p = i << 10; p < (i + 1) << 10; p++)
@@ -295,7 +293,7 @@ static bool pd_in_use(const struct shadow *sh, uint32_t pd)
 {
 	for (int k = 0; k < SHADOW_CONTEXTS; k++) {
 		const struct shadow_ctx *c = &sh->ctx[k];
-		if (c->used && (c->mode & CPU_CR0_PG) && c->pdbr == pd)
+		if (c->used && (c->mode & SHADOW_MODE_PG) && c->pdbr == pd)
 			return true;
 	}
 	return false;
@@ -330,7 +328,7 @@ void shadow_traced_write(struct shadow *sh, uint32_t pa, unsigned len)
 			/* still the directory's page table for this slot? */
 			uint32_t pde = mem_read_phys(sh->mem, c->pdbr + r.idx * 4, 4);
 			if (!(pde & PTE_P) || (pde & 0xfffff000u) != page ||
-			    ((pde & PTE_PS) && (c->mode & CPU_CR4_PSE)))
+			    ((pde & PTE_PS) && (c->mode & SHADOW_MODE_PSE)))
 				continue;
 			for (uint32_t j = j0; j <= j1; j++)
 				drop_entries(c, (r.idx << 10) | j);
@@ -347,40 +345,42 @@ void shadow_traced_write(struct shadow *sh, uint32_t pa, unsigned len)
 
 /* ---- fill ---- */
 
-uint8_t *shadow_fill(struct cpu *cpu, uint32_t lin, int acc, uint32_t *pa)
+struct mmu_fault shadow_fill(struct shadow *sh, const struct paging *pg, uint32_t lin, unsigned acc,
+			     uint8_t **hostp, uint32_t *pa)
 {
-	struct shadow *sh = &cpu->shadow;
 	struct shadow_ctx *c = sh->cur;
 	struct walk w;
-	bool write = acc & ACC_WRITE;
-	bool user = !(acc & ACC_SUPER) && cpu->cpl == 3;
-	unsigned cls = SHADOW_CLASS(user, write);
+	bool write = acc & PF_W;
+	unsigned cls = shadow_class(acc);
 
-	page_walk(cpu, lin, acc & ~ACC_NOFAULT, &w);   /* raises #PF */
+	*hostp = NULL;
+	struct mmu_fault f = page_walk(pg, lin, acc & (PF_W | PF_U), &w);
+	if (f.vector)
+		return f;
 	*pa = w.pa;
 	uint32_t page_pa = w.pa & ~0xfffu;
 	uint8_t *host;
 	if (write) {
 		host = mem_ram_ptr(sh->mem, page_pa);
 		if (!host || (mem_page_flags(sh->mem, page_pa) & (PGF_TRACED | PGF_CODE)))
-			return NULL;
+			return f;
 	} else {
 		host = (uint8_t *)mem_read_ptr(sh->mem, page_pa);
 		if (!host)
-			return NULL;
+			return f;
 	}
 	uint8_t *byte = host + (w.pa & 0xfff);
 
 	/* entries derived from paging structures outside RAM cannot be traced */
 	if (w.paging) {
 		if (w.pde_pa >= sh->mem->ram_size || sh->mem->page_region[w.pde_pa >> 12])
-			return byte;
+			goto uninstalled;
 		if (!w.large && (w.pte_pa >= sh->mem->ram_size || sh->mem->page_region[w.pte_pa >> 12]))
-			return byte;
+			goto uninstalled;
 	}
 	intptr_t addend = (intptr_t)((uintptr_t)host - (uintptr_t)(lin & ~0xfffu));
 	if (!addend)
-		return byte;   /* cannot be told from a miss: stay on the slow path */
+		goto uninstalled;   /* cannot be told from a miss: stay on the slow path */
 
 	uint8_t ci = (uint8_t)(c - sh->ctx);
 	uint32_t lpage = lin >> 12;
@@ -392,29 +392,31 @@ uint8_t *shadow_fill(struct cpu *cpu, uint32_t lin, int acc, uint32_t *pa)
 		}
 		/* tracing may just have dropped a writer of this very page */
 		if (write && (mem_page_flags(sh->mem, page_pa) & (PGF_TRACED | PGF_CODE)))
-			return NULL;
+			return f;
 	}
 	if (write)
 		ref_add(sh, &sh->wr_refs[page_pa >> 12], ci, lpage);
 	c->table[(size_t)lpage * SC_COUNT + cls] = addend;
 	note_filled(sh, c, lpage);
 	sh->stats.fills++;
-	return byte;
+uninstalled:
+	*hostp = byte;
+	return f;
 }
 
 /* ---- --check-mmu ---- */
 
-void shadow_check_hit(struct cpu *cpu, uint32_t lin, int acc, const uint8_t *host)
+bool shadow_check_hit(struct shadow *sh, const struct paging *pg, uint32_t lin, unsigned acc,
+		      const uint8_t *host)
 {
-	struct shadow *sh = &cpu->shadow;
-	struct walk w;
+	struct walk w = { 0 };
 	const char *why = NULL;
 	const uint8_t *want = NULL;
-	if (!page_walk(cpu, lin, acc | ACC_NOFAULT, &w)) {
+	if (page_walk(pg, lin, (acc & (PF_W | PF_U)) | WALK_PROBE, &w).vector) {
 		why = "the guest page tables do not allow this access";
 	} else {
 		uint32_t page_pa = w.pa & ~0xfffu;
-		if (acc & ACC_WRITE) {
+		if (acc & PF_W) {
 			uint8_t *p = mem_ram_ptr(sh->mem, page_pa);
 			want = p ? p + (w.pa & 0xfff) : NULL;
 			if (mem_page_flags(sh->mem, page_pa) & (PGF_TRACED | PGF_CODE))
@@ -425,19 +427,21 @@ void shadow_check_hit(struct cpu *cpu, uint32_t lin, int acc, const uint8_t *hos
 		}
 		if (!why && want != host)
 			why = "the entry maps a different physical page";
-		if (!why && w.paging && (acc & ACC_WRITE)) {
+		if (!why && w.paging && (acc & PF_W)) {
 			/* a write entry exists only if D is already set */
 			uint32_t e = mem_read_phys(sh->mem, w.large ? w.pde_pa : w.pte_pa, 4);
 			if (!(e & PTE_D))
 				why = "a write entry for a page whose Dirty bit is clear";
 		}
 	}
-	if (!why || sh->check_failed)
-		return;
+	if (!why)
+		return true;
+	if (sh->check_failed)
+		return false;
 	sh->check_failed = true;
 	snprintf(sh->check_report, sizeof(sh->check_report),
-		 "shadow MMU mismatch at linear %08x (%s%s access, CPL %d, CR3 %08x): %s; walk gives physical %08x",
-		 lin, (acc & ACC_SUPER) ? "supervisor " : "", (acc & ACC_WRITE) ? "write" : "read",
-		 cpu->cpl, cpu->cr3, why, w.pa);
-	cpu->stop_request = true;
+		 "shadow MMU mismatch at linear %08x (%s %s access, CR3 %08x): %s; walk gives physical %08x",
+		 lin, (acc & PF_U) ? "user" : "supervisor", (acc & PF_W) ? "write" : "read",
+		 pg->cr3, why, w.pa);
+	return false;
 }

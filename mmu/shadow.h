@@ -34,23 +34,39 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct cpu;
+#include "walk.h"
+
 struct mem;
 
-enum shadow_class { SC_UR, SC_UW, SC_SR, SC_SW, SC_COUNT };
+/* Access classes, numbered so that the class of an access is its PF_W and
+ * PF_U bits (walk.h) shifted down by one. */
+enum shadow_class { SC_SR, SC_SW, SC_UR, SC_UW, SC_COUNT };
 
 #define SHADOW_CONTEXTS 8
 #define SHADOW_PAGES (1u << 20)
 
 /* the class of an access: user when CPL 3 and not an implicit supervisor access */
-#define SHADOW_CLASS(user, write) ((user) ? ((write) ? SC_UW : SC_UR) : ((write) ? SC_SW : SC_SR))
+#define SHADOW_CLASS(user, write) (((user) ? 2u : 0u) | ((write) ? 1u : 0u))
+
+_Static_assert(PF_W == 2 && PF_U == 4, "shadow_class() relies on the error code bits");
+
+/* The class of an access given as PF_W | PF_U bits */
+static inline unsigned shadow_class(unsigned acc)
+{
+	return (acc >> 1) & 3;
+}
+
+/* the paging-mode part of a context's key */
+#define SHADOW_MODE_PG  1u
+#define SHADOW_MODE_WP  2u
+#define SHADOW_MODE_PSE 4u
 
 struct shadow_ref;
 
 struct shadow_ctx {
 	intptr_t *table;          /* SHADOW_PAGES * SC_COUNT entries */
 	uint32_t pdbr;            /* key: CR3 & 0xfffff000 (0 without paging) */
-	uint32_t mode;            /* key: CR0.PG | CR0.WP | CR4.PSE bits */
+	uint32_t mode;            /* key: SHADOW_MODE_* bits (0 without paging) */
 	bool used;
 	uint32_t gen;             /* bumped on every flush: older references are stale */
 	uint64_t last_use;
@@ -79,19 +95,22 @@ struct shadow {
 int shadow_init(struct shadow *sh, struct mem *mem);
 void shadow_free(struct shadow *sh);
 
-/* Select the context for the CPU's current CR3/CR0/CR4 (after any change to
- * them), and point cpu->stab at its table. */
-void shadow_switch(struct cpu *cpu);
+/* Select the context for the paging state pg (after any change of CR0, CR3 or
+ * CR4) and return its table (the CPU keeps it in cpu->stab). */
+intptr_t *shadow_switch(struct shadow *sh, const struct paging *pg);
 /* Drop every entry of every context (A20 gate or memory map changes). */
 void shadow_flush_all(struct shadow *sh);
 /* INVLPG: drop the entries of one linear page in the current context. */
 void shadow_invlpg(struct shadow *sh, uint32_t lin);
 
-/* Slow path: find or fill the entry for lin and class.  Returns the host
- * pointer of the byte at lin, or NULL when the access must go through
+/* Slow path: walk for an access (PF_W | PF_U bits) in the current context and
+ * install its entry.  On success (vector 0) *host is the host pointer of the
+ * byte at lin, or NULL when the access must go through
  * mem_read_phys/mem_write_phys (MMIO, unassigned, or a write to a traced, ROM
- * or code page; *pa is then set).  Raises #PF like the walker. */
-uint8_t *shadow_fill(struct cpu *cpu, uint32_t lin, int acc, uint32_t *pa);
+ * or code page) at *pa.  On a page fault returns it and installs nothing; the
+ * caller raises it. */
+struct mmu_fault shadow_fill(struct shadow *sh, const struct paging *pg, uint32_t lin, unsigned acc,
+			     uint8_t **host, uint32_t *pa);
 
 /* A guest write reached a physical RAM page flagged PGF_TRACED (after the
  * memory itself was updated): drop the entries derived from it. */
@@ -106,8 +125,10 @@ void shadow_drop_writers(struct shadow *sh, uint32_t pa);
  * mem->code_write. */
 void shadow_set_code_page(struct shadow *sh, uint32_t pa, bool code);
 
-/* --check-mmu: compare a hit with a fresh walk (no A/D updates); on a
- * mismatch record the report, set check_failed and stop the CPU. */
-void shadow_check_hit(struct cpu *cpu, uint32_t lin, int acc, const uint8_t *host);
+/* --check-mmu: compare a hit (the host pointer it gave) with a fresh walk (no
+ * A/D updates).  Returns true when they agree; on the first mismatch records
+ * the report and sets check_failed, and returns false (the caller stops). */
+bool shadow_check_hit(struct shadow *sh, const struct paging *pg, uint32_t lin, unsigned acc,
+		      const uint8_t *host);
 
 #endif
