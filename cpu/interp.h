@@ -75,14 +75,15 @@ uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size, int acc);
 void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc);
 /* Host pointer for code bytes at lin (to the end of its page), or NULL. */
 const uint8_t *lin_fetch_slow(struct cpu *cpu, uint32_t lin);
-/* Host pointer for reading code at lin (a shadow read entry), or NULL when the
- * code is not in RAM/ROM; raises #PF like any fetch.  Inline: it runs for
- * every instruction (the table hit; misses and --check-mmu go out of line). */
+/* Host pointer for reading code at lin (a fast shadow read entry), or NULL when
+ * the code is not in RAM/ROM (a slow entry); raises #PF like any fetch.
+ * Inline: it runs for every instruction (the table hit; misses, slow entries
+ * and --check-mmu go out of line). */
 static inline const uint8_t *lin_fetch_ptr(struct cpu *cpu, uint32_t lin)
 {
-	intptr_t a = cpu->stab[(size_t)(lin >> 12) * SC_COUNT + SHADOW_CLASS(cpu->cpl == 3, 0)];
-	if (__builtin_expect(a != 0 && !cpu->shadow.check, 1))
-		return (const uint8_t *)((uintptr_t)lin + (uintptr_t)a);
+	intptr_t e = cpu->stab[(size_t)(lin >> 12) * SC_COUNT + SHADOW_CLASS(cpu->cpl == 3, 0)];
+	if (__builtin_expect(shadow_entry_fast(e) && !cpu->shadow.check, 1))
+		return shadow_entry_host(e, lin);
 	return lin_fetch_slow(cpu, lin);
 }
 /* Host pointer for the page holding lin (acc: ACC_READ or ACC_WRITE), or NULL

@@ -23,19 +23,19 @@ void cpu_paging_changed(struct cpu *cpu)
 uint8_t *lin_translate_slow(struct cpu *cpu, uint32_t lin, int acc, uint32_t *pa)
 {
 	unsigned macc = mmu_access(cpu, acc);
-	intptr_t a = cpu->stab[(size_t)(lin >> 12) * SC_COUNT + shadow_class(macc)];
+	intptr_t e = cpu->stab[(size_t)(lin >> 12) * SC_COUNT + shadow_class(macc)];
 	struct paging pg = cpu_paging(cpu);
-	if (a) {
-		uint8_t *p = (uint8_t *)((uintptr_t)lin + (uintptr_t)a);
-		if (cpu->shadow.check && !shadow_check_hit(&cpu->shadow, &pg, lin, macc, p))
-			cpu->stop_request = true;
-		return p;
+	if (e == SE_MISS) {
+		struct mmu_fault f = shadow_fill(&cpu->shadow, &pg, lin, macc, &e);
+		if (f.vector)
+			raise_mmu_fault(cpu, f);
+	} else if (cpu->shadow.check && !shadow_check_hit(&cpu->shadow, &pg, lin, macc, e)) {
+		cpu->stop_request = true;
 	}
-	uint8_t *host;
-	struct mmu_fault f = shadow_fill(&cpu->shadow, &pg, lin, macc, &host, pa);
-	if (f.vector)
-		raise_mmu_fault(cpu, f);
-	return host;
+	if (shadow_entry_fast(e))
+		return shadow_entry_host(e, lin);
+	*pa = shadow_entry_phys(e, lin);
+	return NULL;
 }
 
 uint32_t lin_to_phys(struct cpu *cpu, uint32_t lin, int acc)

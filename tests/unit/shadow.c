@@ -37,6 +37,20 @@ static intptr_t entry(uint32_t lin, unsigned cls)
 	return CPU->stab[(size_t)(lin >> 12) * SC_COUNT + cls];
 }
 
+/* the host page a fast entry leads to, NULL for a miss or a slow entry */
+static const uint8_t *fast_page(uint32_t lin, unsigned cls)
+{
+	intptr_t e = entry(lin, cls);
+	return shadow_entry_fast(e) ? shadow_entry_host(e, lin & ~0xfffu) : NULL;
+}
+
+/* the physical page a slow entry leads to, or ~0 */
+static uint32_t slow_page(uint32_t lin, unsigned cls)
+{
+	intptr_t e = entry(lin, cls);
+	return shadow_entry_slow(e) ? shadow_entry_phys(e, lin & ~0xfffu) : ~0u;
+}
+
 static void setup(void)
 {
 	h_flat32();
@@ -60,9 +74,9 @@ START_TEST(fill_installs_one_class)
 	setup();
 	EQ(entry(LIN(0), SC_SR), 0);
 	EQ(lin_read(CPU, LIN(0), 4, ACC_READ), 0x1000);
-	ck_assert(entry(LIN(0), SC_SR) != 0);
-	/* the entry is the host address of the frame minus the linear address */
-	ck_assert_ptr_eq((uint8_t *)(uintptr_t)(LIN(0) + entry(LIN(0), SC_SR)), M->mem.ram + FRAME(0));
+	/* a fast entry: the host address of the frame minus the linear address, tag M */
+	EQ(entry(LIN(0), SC_SR) & SE_TAGS, SE_MAPPED);
+	ck_assert_ptr_eq(fast_page(LIN(0), SC_SR), M->mem.ram + FRAME(0));
 	EQ(entry(LIN(0), SC_SW), 0);
 	EQ(entry(LIN(0), SC_UR), 0);
 	EQ(entry(LIN(0), SC_UW), 0);
@@ -102,10 +116,11 @@ START_TEST(page_tables_are_traced)
 	lin_read(CPU, LIN(3), 4, ACC_READ);
 	EQ(mem_page_flags(&M->mem, PT) & PGF_TRACED, PGF_TRACED);
 	EQ(mem_page_flags(&M->mem, PD) & PGF_TRACED, PGF_TRACED);
-	/* the page table mapped as data (LIN(15) -> PT): a write is never a fast-path hit */
+	/* the page table mapped as data (LIN(15) -> PT): a write is never a fast-path
+	 * hit; its entry is slow, leading to the page table's physical page */
 	h_poke(PTE(15), 4, PT | P | RW | US);
 	lin_write(CPU, LIN(15) + 4 * 3, 4, FRAME(7) | P | RW | US, ACC_WRITE);
-	EQ(entry(LIN(15), SC_SW), 0);
+	EQ(slow_page(LIN(15), SC_SW), PT);
 	/* and it took effect at once: LIN(3) now reads frame 7 */
 	EQ(lin_read(CPU, LIN(3), 4, ACC_READ), 0x1007);
 }
@@ -259,7 +274,7 @@ START_TEST(page_becoming_a_page_table_loses_write_entries)
 	h_poke(PD + 8, 4, FRAME(14) | P | RW);
 	EQ(lin_read(CPU, 0x800000, 4, ACC_READ), 0x1001);
 	EQ(mem_page_flags(&M->mem, FRAME(14)) & PGF_TRACED, PGF_TRACED);
-	EQ(entry(LIN(14), SC_SW), 0);
+	EQ(slow_page(LIN(14), SC_SW), FRAME(14));   /* the fast write entry became slow */
 	/* a write through the old data mapping now changes the mapping of 0x800000 */
 	lin_write(CPU, LIN(14), 4, FRAME(2) | P | RW, ACC_WRITE);
 	EQ(lin_read(CPU, 0x800000, 4, ACC_READ), 0x1002);
@@ -283,20 +298,22 @@ START_TEST(code_pages_get_no_write_entries)
 	code_writes = 0;
 	lin_write(CPU, LIN(7), 4, 1, ACC_WRITE);
 	ck_assert(entry(LIN(7), SC_SW) != 0);
-	/* the translator marks FRAME(7) as code: the write entry goes, and every
-	 * write from now on reaches the owner */
+	/* the translator marks FRAME(7) as code: the write entry becomes slow, and
+	 * every write from now on reaches the owner */
 	shadow_set_code_page(&CPU->shadow, FRAME(7), true);
-	EQ(entry(LIN(7), SC_SW), 0);
+	EQ(slow_page(LIN(7), SC_SW), FRAME(7));
 	lin_write(CPU, LIN(7) + 8, 4, 2, ACC_WRITE);
-	EQ(entry(LIN(7), SC_SW), 0);
+	EQ(slow_page(LIN(7), SC_SW), FRAME(7));
 	EQ(code_writes, 1);
 	EQ(code_write_pa, FRAME(7) + 8);
 	EQ(h_peek(FRAME(7) + 8, 4), 2);
 	/* reads are unaffected */
 	EQ(lin_read(CPU, LIN(7) + 8, 4, ACC_READ), 2);
+	/* unmarked: the slow entry goes and the next write fills a fast one */
 	shadow_set_code_page(&CPU->shadow, FRAME(7), false);
+	EQ(entry(LIN(7), SC_SW), SE_MISS);
 	lin_write(CPU, LIN(7) + 8, 4, 3, ACC_WRITE);
-	ck_assert(entry(LIN(7), SC_SW) != 0);
+	ck_assert_ptr_eq(fast_page(LIN(7), SC_SW), M->mem.ram + FRAME(7));
 	EQ(code_writes, 1);
 }
 END_TEST
@@ -305,7 +322,7 @@ START_TEST(no_paging_context)
 {
 	h_flat32();
 	EQ(lin_read(CPU, FRAME(0), 4, ACC_READ), 0);
-	ck_assert_ptr_eq((uint8_t *)(uintptr_t)(FRAME(0) + entry(FRAME(0), SC_SR)), M->mem.ram + FRAME(0));
+	ck_assert_ptr_eq(fast_page(FRAME(0), SC_SR), M->mem.ram + FRAME(0));
 	/* the A20 gate: closed maps 1 MiB + x to x; the entries are flushed */
 	h_poke(0x100010, 4, 0x11);
 	h_poke(0x000010, 4, 0x22);
