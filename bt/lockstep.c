@@ -68,7 +68,7 @@ static void restore(struct cpu *cpu, const struct cpu *from)
 	cpu->dcache = keep.dcache;
 	cpu->trace = keep.trace;
 	cpu->icount_limit = keep.icount_limit;
-	shadow_switch(cpu);
+	cpu_paging_changed(cpu);
 }
 
 /* Flags the block's translated instructions leave undefined at its end */

@@ -474,8 +474,9 @@ static bool emit_inline_mem(struct tctx *t, const struct insn *in, const uint8_t
 	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xea); e8(e, 12);   /* shr r10d, 12 */
 	e8(e, 0x49); e8(e, 0xc1); e8(e, 0xe2); e8(e, 5);    /* shl r10, 5 */
 	e8(e, 0x4f); e8(e, 0x8b); e8(e, 0x54); e8(e, 0x16); e8(e, (uint8_t)(cls * 8)); /* mov r10, [r14+r10+cls*8] */
-	e8(e, 0x4d); e8(e, 0x85); e8(e, 0xd2);              /* test r10, r10 */
-	e8(e, 0x0f); e8(e, 0x84);                           /* jz slow */
+	/* a fast entry (mmu/shadow.h): low byte SE_MAPPED, host = lin + entry - 1 */
+	e8(e, 0x41); e8(e, 0x80); e8(e, 0xfa); e8(e, SE_MAPPED);   /* cmp r10b, SE_MAPPED */
+	e8(e, 0x0f); e8(e, 0x85);                           /* jne slow */
 	sl->jumps[sl->njumps++] = e->p;
 	e32(e, 0);
 	if (size > 1) {
@@ -490,7 +491,7 @@ static bool emit_inline_mem(struct tctx *t, const struct insn *in, const uint8_t
 		flags_to_host(t);
 	if (t->bt->opt.lockstep && cls != SHADOW_CLASS(user, 0)) {
 		/* --check-lockstep logs what the store overwrites */
-		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x04); e8(e, 0x1a);   /* lea r8, [r10 + r11] */
+		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1] */
 		e_call32(e, t->bt->log_store[size == 1 ? 0 : size == 2 ? 1 : 2]);
 	}
 	/* the instruction with [r10 + r11] for its memory operand */
@@ -498,8 +499,9 @@ static bool emit_inline_mem(struct tctx *t, const struct insn *in, const uint8_t
 	e8(e, (uint8_t)(0x40 | rex | REX_X | REX_B));
 	for (unsigned i = in->npfx; i < modrm_at(in); i++)
 		e8(e, bytes[i]);
-	e8(e, (uint8_t)((INSN_REG(in) << 3) | 4));          /* mod 00, r/m 100: SIB */
+	e8(e, (uint8_t)(0x40 | (INSN_REG(in) << 3) | 4));   /* mod 01, r/m 100: SIB + disp8 */
 	e8(e, 0x1a);                                        /* SIB: index r11, base r10 */
+	e8(e, (uint8_t)-SE_MAPPED);                         /* [r10 + r11 - 1] */
 	for (unsigned i = imm_at(in); i < in->len; i++)
 		e8(e, bytes[i]);
 	if (t->bt->opt.lockstep && cls != SHADOW_CLASS(user, 0))

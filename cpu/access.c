@@ -6,29 +6,21 @@
 #include "memlog.h"
 
 /* ---- linear accesses through the shadow page tables (mmu/shadow.h) ----
- * Fast path: one table load gives the host address.  A miss calls
- * shadow_fill, which walks the guest page tables (raising #PF), installs the
- * entry and returns the host pointer, or NULL for accesses that must go
- * through the physical dispatch (MMIO, unassigned, writes to ROM or to pages
- * holding page tables or translated code). */
-
-static inline unsigned access_class(const struct cpu *cpu, int acc)
-{
-	bool user = cpu->cpl == 3 && !(acc & ACC_SUPER);
-	return SHADOW_CLASS(user, acc & ACC_WRITE);
-}
+ * Fast path: one table load and one compare give the host address.  A miss,
+ * a slow entry (and every hit under --check-mmu) go to lin_translate_slow
+ * (paging.c), which fills a missing entry from a walk of the guest page tables
+ * (raising #PF) and returns the host pointer, or NULL with the physical
+ * address for accesses that must go through the physical dispatch (MMIO,
+ * unassigned, writes to ROM or to pages holding page tables or translated
+ * code); a slow entry gives that address without a walk. */
 
 /* Host pointer for the byte at lin, or NULL with *pa set for the slow path. */
 static inline uint8_t *translate(struct cpu *cpu, uint32_t lin, int acc, uint32_t *pa)
 {
-	intptr_t a = cpu->stab[(size_t)(lin >> 12) * SC_COUNT + access_class(cpu, acc)];
-	if (a) {
-		uint8_t *p = (uint8_t *)((uintptr_t)lin + (uintptr_t)a);
-		if (__builtin_expect(cpu->shadow.check, 0))
-			shadow_check_hit(cpu, lin, acc, p);
-		return p;
-	}
-	return shadow_fill(cpu, lin, acc, pa);
+	intptr_t e = cpu->stab[(size_t)(lin >> 12) * SC_COUNT + shadow_class(mmu_access(cpu, acc))];
+	if (__builtin_expect(shadow_entry_fast(e) && !cpu->shadow.check, 1))
+		return shadow_entry_host(e, lin);
+	return lin_translate_slow(cpu, lin, acc, pa);
 }
 
 static inline uint32_t load(const uint8_t *p, unsigned size)

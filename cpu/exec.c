@@ -220,7 +220,7 @@ void cpu_reset(struct cpu *cpu)
 	cpu->fpu.mxcsr = 0x1f80;
 	shadow_flush_all(&cpu->shadow);
 	cpu->shadow.cur = NULL;
-	shadow_switch(cpu);
+	cpu_paging_changed(cpu);
 	if (cpu->trace)
 		trace_reset(cpu);
 }

@@ -61,20 +61,30 @@ static inline void reg_write(struct cpu *cpu, unsigned r, unsigned size, uint32_
 }
 
 /* ---- memory: linear (paging) and segmented ---- */
-/* Translate a linear address (raises #PF).  acc: ACC_* bits. */
+/* Translate a linear address with a page walk (raises #PF; with ACC_NOFAULT
+ * returns 0xffffffff instead and sets no A/D bits).  acc: ACC_* bits. */
 uint32_t lin_to_phys(struct cpu *cpu, uint32_t lin, int acc);
+/* The slow path of a shadow-table lookup (paging.c): fills a missing entry
+ * (raises #PF), checks a hit under --check-mmu.  Returns the host pointer of
+ * the byte at lin, or NULL with *pa set when the access must go through
+ * mem_read_phys/mem_write_phys. */
+uint8_t *lin_translate_slow(struct cpu *cpu, uint32_t lin, int acc, uint32_t *pa);
+/* Select the shadow context for the paging registers now (paging.c): after
+ * every change of CR0, CR3, CR4 and at reset. */
+void cpu_paging_changed(struct cpu *cpu);
 uint32_t lin_read(struct cpu *cpu, uint32_t lin, unsigned size, int acc);
 void lin_write(struct cpu *cpu, uint32_t lin, unsigned size, uint32_t v, int acc);
 /* Host pointer for code bytes at lin (to the end of its page), or NULL. */
 const uint8_t *lin_fetch_slow(struct cpu *cpu, uint32_t lin);
-/* Host pointer for reading code at lin (a shadow read entry), or NULL when the
- * code is not in RAM/ROM; raises #PF like any fetch.  Inline: it runs for
- * every instruction (the table hit; misses and --check-mmu go out of line). */
+/* Host pointer for reading code at lin (a fast shadow read entry), or NULL when
+ * the code is not in RAM/ROM (a slow entry); raises #PF like any fetch.
+ * Inline: it runs for every instruction (the table hit; misses, slow entries
+ * and --check-mmu go out of line). */
 static inline const uint8_t *lin_fetch_ptr(struct cpu *cpu, uint32_t lin)
 {
-	intptr_t a = cpu->stab[(size_t)(lin >> 12) * SC_COUNT + SHADOW_CLASS(cpu->cpl == 3, 0)];
-	if (__builtin_expect(a != 0 && !cpu->shadow.check, 1))
-		return (const uint8_t *)((uintptr_t)lin + (uintptr_t)a);
+	intptr_t e = cpu->stab[(size_t)(lin >> 12) * SC_COUNT + SHADOW_CLASS(cpu->cpl == 3, 0)];
+	if (__builtin_expect(shadow_entry_fast(e) && !cpu->shadow.check, 1))
+		return shadow_entry_host(e, lin);
 	return lin_fetch_slow(cpu, lin);
 }
 /* Host pointer for the page holding lin (acc: ACC_READ or ACC_WRITE), or NULL
@@ -181,6 +191,26 @@ void io_check(struct cpu *cpu, uint16_t port, unsigned size);
 #define CPU_CR4_PCE 0x100u
 #define CPU_CR4_OSFXSR 0x200u
 #define CPU_CR4_OSXMMEXCPT 0x400u
+
+/* The paging state the MMU works from (mmu/walk.h) */
+static inline struct paging cpu_paging(const struct cpu *cpu)
+{
+	return (struct paging){
+		.mem = cpu->mem,
+		.cr3 = cpu->cr3,
+		.a20_mask = cpu->a20_mask,
+		.pg = (cpu->cr0 & CPU_CR0_PG) != 0,
+		.wp = (cpu->cr0 & CPU_CR0_WP) != 0,
+		.pse = (cpu->cr4 & CPU_CR4_PSE) != 0,
+	};
+}
+
+/* An access (ACC_* bits) as the MMU sees it: PF_W, and PF_U when it is made
+ * in user mode (CPL 3 and not an implicit supervisor access) */
+static inline unsigned mmu_access(const struct cpu *cpu, int acc)
+{
+	return ((acc & ACC_WRITE) ? PF_W : 0u) | ((cpu->cpl == 3 && !(acc & ACC_SUPER)) ? PF_U : 0u);
+}
 
 /* The trace's MODE bits (trace_format.h) of the CPU now */
 static inline uint8_t trace_mode_of(const struct cpu *cpu)

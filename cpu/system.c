@@ -16,7 +16,7 @@
 void cpu_set_cr0(struct cpu *cpu, uint32_t v)
 {
 	cpu->cr0 = (v & CR0_WRITABLE) | CPU_CR0_ET;   /* ET is hardwired to 1 on a P6 */
-	shadow_switch(cpu);
+	cpu_paging_changed(cpu);
 	if (cpu->trace_rec)
 		trace_cr(cpu, 0, cpu->cr0);
 }
@@ -24,7 +24,7 @@ void cpu_set_cr0(struct cpu *cpu, uint32_t v)
 void cpu_set_cr3(struct cpu *cpu, uint32_t v)
 {
 	cpu->cr3 = v & 0xfffff018u;   /* PDBR, PCD, PWT */
-	shadow_switch(cpu);
+	cpu_paging_changed(cpu);
 	if (cpu->trace_rec)
 		trace_cr(cpu, 3, cpu->cr3);
 }
@@ -32,7 +32,7 @@ void cpu_set_cr3(struct cpu *cpu, uint32_t v)
 void cpu_set_cr4(struct cpu *cpu, uint32_t v)
 {
 	cpu->cr4 = v & CR4_WRITABLE;
-	shadow_switch(cpu);
+	cpu_paging_changed(cpu);
 	if (cpu->trace_rec)
 		trace_cr(cpu, 4, cpu->cr4);
 }

@@ -118,10 +118,11 @@ int run_test_machine(struct options *o)
 		const struct shadow_stats *st = &tm.cpu.shadow.stats;
 		fprintf(stderr, "shade86: %" PRIu64 " instructions in %.3f s, %.1f MIPS, exit status %d\n",
 			tm.cpu.icount, s, s > 0 ? (double)tm.cpu.icount / s / 1e6 : 0.0, status);
-		fprintf(stderr, "shade86: shadow MMU: %" PRIu64 " fills, %" PRIu64 " context switches to a "
-			"cached context, %" PRIu64 " to a new one (%" PRIu64 " evictions), %" PRIu64
-			" traced writes, %" PRIu64 " entries dropped\n", st->fills, st->switch_hits,
-			st->switch_misses, st->evictions, st->traced_writes, st->dropped);
+		fprintf(stderr, "shade86: shadow MMU: %" PRIu64 " walks, %" PRIu64 " fills, %" PRIu64
+			" context switches to a cached context, %" PRIu64 " to a new one (%" PRIu64
+			" evictions), %" PRIu64 " traced writes, %" PRIu64 " entries dropped, %" PRIu64
+			" made slow\n", st->walks, st->fills, st->switch_hits, st->switch_misses,
+			st->evictions, st->traced_writes, st->dropped, st->slowed);
 	}
 	fflush(stdout);
 	testmachine_free(&tm);

@@ -2,8 +2,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "mem.h"
+
+#define HOST_PAGE 4096u
+
+/* RAM is mapped, not allocated: page aligned (see mem.h) and zero */
+static size_t ram_bytes(uint32_t ram_size)
+{
+	return ram_size ? ram_size : HOST_PAGE;
+}
 
 int mem_init(struct mem *mem, uint32_t ram_size)
 {
@@ -16,10 +25,12 @@ int mem_init(struct mem *mem, uint32_t ram_size)
 		return -1;
 	}
 	ram_size = (ram_size + 0xfff) & ~0xfffu;
-	mem->ram = calloc(1, ram_size ? ram_size : 4096);
+	void *ram = mmap(NULL, ram_bytes(ram_size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem->ram = ram == MAP_FAILED ? NULL : ram;
+	mem->ram_size = ram_size;
 	mem->page_region = calloc(1u << 20, 1);
 	mem->page_flags = calloc((ram_size >> 12) + 1, 1);
-	mem->pam_rom = malloc(PAM_SIZE);
+	mem->pam_rom = aligned_alloc(HOST_PAGE, PAM_SIZE);
 	if (!mem->ram || !mem->page_region || !mem->page_flags || !mem->pam_rom) {
 		snprintf(mem->error, sizeof(mem->error), "cannot allocate %u MiB of guest RAM",
 			 ram_size >> 20);
@@ -27,13 +38,19 @@ int mem_init(struct mem *mem, uint32_t ram_size)
 		return -1;
 	}
 	memset(mem->pam_rom, 0xff, PAM_SIZE);
-	mem->ram_size = ram_size;
 	return 0;
 }
 
 void mem_free(struct mem *mem)
 {
-	free(mem->ram);
+	if (mem->ram)
+		munmap(mem->ram, ram_bytes(mem->ram_size));
+	for (unsigned i = 0; i < mem->nregions; i++) {
+		if (mem->regions[i].kind == REGION_ROM) {
+			free((void *)mem->regions[i].rom);
+			mem->regions[i].rom = NULL;
+		}
+	}
 	free(mem->page_region);
 	free(mem->page_flags);
 	free(mem->pam_rom);
@@ -100,6 +117,8 @@ int mem_unmap(struct mem *mem, uint32_t base)
 			continue;
 		for (uint32_t p = r->base >> 12; p < (r->base >> 12) + (r->len >> 12); p++)
 			mem->page_region[p] = 0;
+		if (r->kind == REGION_ROM)
+			free((void *)r->rom);
 		memset(r, 0, sizeof(*r));   /* a free slot: len 0 */
 		while (mem->nregions && !mem->regions[mem->nregions - 1].len)
 			mem->nregions--;
@@ -112,8 +131,22 @@ int mem_unmap(struct mem *mem, uint32_t base)
 
 int mem_map_rom(struct mem *mem, uint32_t base, const uint8_t *data, uint32_t len, const char *name)
 {
-	struct region r = { .kind = REGION_ROM, .base = base, .len = len, .rom = data, .name = name };
-	return add_region(mem, &r);
+	/* a page-aligned copy (mem.h); a bad length is refused by add_region */
+	uint8_t *copy = NULL;
+	if (len && !(len & 0xfff)) {
+		copy = aligned_alloc(HOST_PAGE, len);
+		if (!copy) {
+			snprintf(mem->error, sizeof(mem->error), "%s: out of memory for the ROM image", name);
+			return -1;
+		}
+		memcpy(copy, data, len);
+	}
+	struct region r = { .kind = REGION_ROM, .base = base, .len = len, .rom = copy, .name = name };
+	if (add_region(mem, &r)) {
+		free(copy);
+		return -1;
+	}
+	return 0;
 }
 
 int mem_map_mmio(struct mem *mem, uint32_t base, uint32_t len, io_read_fn rd, io_write_fn wr,

@@ -32,6 +32,12 @@
  * mem_map_pam_rom/mem_set_pam call on; until then 0xC0000-0xFFFFF is ordinary
  * RAM and may hold ordinary regions (the test machine's ROM).  Chunks with RE
  * and WE both set are plain RAM (page_region 0, mem_ram_ptr works).
+ *
+ * Host pages are page aligned: RAM is mapped with mmap, the PAM ROM image and
+ * the copies mem_map_rom makes of ROM images are allocated page aligned, so a
+ * host pointer mem_ram_ptr or mem_read_ptr returns for a page-aligned pa is
+ * page aligned.  The shadow MMU keeps tag bits in the low bits of its entries
+ * (mmu/shadow.h) and relies on this.
  */
 #ifndef SHADE86_MEM_H
 #define SHADE86_MEM_H
@@ -54,7 +60,7 @@ enum region_kind { REGION_ROM = 1, REGION_MMIO, REGION_PAM };
 struct region {
 	enum region_kind kind;
 	uint32_t base, len;
-	const uint8_t *rom;          /* REGION_ROM: the bytes (not owned) */
+	const uint8_t *rom;          /* REGION_ROM: a page-aligned copy of the image (owned) */
 	io_read_fn read;             /* REGION_MMIO and ports */
 	io_write_fn write;
 	void *opaque;
@@ -77,8 +83,9 @@ struct region {
 /* Per RAM page flags (mem->page_flags).  A write that reaches a flagged page
  * through mem_write_phys is reported after it is done: PGF_TRACED pages to
  * mem->flagged_write (the shadow MMU), PGF_CODE pages to mem->code_write (the
- * owner of translated code).  Neither kind of page ever gets a shadow write
- * entry, so every guest write to them comes this way. */
+ * owner of translated code).  Neither kind of page ever gets a fast shadow
+ * write entry (only slow ones, which lead here), so every guest write to them
+ * comes this way. */
 #define PGF_TRACED 0x01u   /* holds a guest page directory or page table (shadow MMU) */
 #define PGF_CODE   0x02u   /* holds translated code (translator) */
 
@@ -114,7 +121,8 @@ void mem_free(struct mem *mem);
 
 /* Regions: base and len multiples of 4 KiB.  Return -1 (and set mem->error naming
  * both regions) if the range overlaps an existing region or the PAM window.
- * widths: MEM_W* bits, see above. */
+ * A ROM image is copied (freed by mem_unmap or mem_free).  widths: MEM_W*
+ * bits, see above. */
 int mem_map_rom(struct mem *mem, uint32_t base, const uint8_t *data, uint32_t len, const char *name);
 int mem_map_mmio(struct mem *mem, uint32_t base, uint32_t len, io_read_fn rd, io_write_fn wr,
 		 void *opaque, const char *name, unsigned widths);

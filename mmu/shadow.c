@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../cpu/interp.h"
+#include "mem.h"
 #include "shadow.h"
 #include "walk.h"
 
@@ -26,7 +26,6 @@ struct shadow_ref {
 };
 
 #define TABLE_BYTES ((size_t)SHADOW_PAGES * SC_COUNT * sizeof(intptr_t))
-#define MODE_BITS(cpu) (((cpu)->cr0 & (CPU_CR0_PG | CPU_CR0_WP)) | ((cpu)->cr4 & CPU_CR4_PSE))
 
 static void on_flagged_write(void *opaque, uint32_t pa, unsigned len, uint8_t flags)
 {
@@ -179,15 +178,79 @@ void shadow_invlpg(struct shadow *sh, uint32_t lin)
 		drop_entries(sh->cur, lin >> 12);
 }
 
-/* Mark a RAM page as holding paging structures: from now on no write entry
- * may point at it. */
+/* ---- entries ---- */
+
+/* The entry for an access to physical pa at lin, fast when a host pointer may
+ * serve it (page aligned, see shadow.h), else slow. */
+static intptr_t make_entry(struct shadow *sh, uint32_t pa, uint32_t lin, bool write)
+{
+	uint32_t page = pa & ~0xfffu, lpage = lin & ~0xfffu;
+	const uint8_t *host;
+	if (write)
+		host = (mem_page_flags(sh->mem, page) & (PGF_TRACED | PGF_CODE)) ? NULL : mem_ram_ptr(sh->mem, page);
+	else
+		host = mem_read_ptr(sh->mem, page);
+	if (host && !((uintptr_t)host & 0xfff))
+		return (intptr_t)(((uintptr_t)host - lpage) | SE_MAPPED);
+	return (intptr_t)(((uintptr_t)page - lpage) | SE_MAPPED | SE_SLOW);
+}
+
+/* Does entry e (for linear page lpage) lead to the physical RAM page at page? */
+static bool entry_points_at(const struct shadow *sh, intptr_t e, uint32_t lpage, uint32_t page)
+{
+	if (shadow_entry_fast(e))
+		return shadow_entry_host(e, lpage) == sh->mem->ram + page;
+	return shadow_entry_slow(e) && shadow_entry_phys(e, lpage) == page;
+}
+
+/* The write entries of every context that lead to the RAM page at pa: with
+ * drop, remove them (the page may be written through a host pointer again);
+ * else make them slow (it became traced or code).  References to entries that
+ * lead elsewhere by now (dropped and refilled) are pruned on the way. */
+static void update_writers(struct shadow *sh, uint32_t pa, bool drop)
+{
+	uint32_t pg = pa >> 12, page = pa & ~0xfffu;
+	if (pg >= sh->npages || !sh->wr_refs[pg])
+		return;
+	struct shadow_ref *l = sh->wr_refs[pg];
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < l->n; i++) {
+		struct ref *r = &l->v[i];
+		if (!ref_live(sh, r))
+			continue;
+		intptr_t *e = &sh->ctx[r->ctx].table[(size_t)r->idx * SC_COUNT];
+		uint32_t lpage = r->idx << 12;
+		static const unsigned write_classes[] = { SC_SW, SC_UW };
+		bool kept = false;
+		for (unsigned j = 0; j < 2; j++) {
+			unsigned cls = write_classes[j];
+			if (!entry_points_at(sh, e[cls], lpage, page))
+				continue;
+			if (drop) {
+				e[cls] = SE_MISS;
+				sh->stats.dropped++;
+			} else {
+				if (shadow_entry_fast(e[cls]))
+					sh->stats.slowed++;
+				e[cls] = (intptr_t)(((uintptr_t)page - lpage) | SE_MAPPED | SE_SLOW);
+				kept = true;
+			}
+		}
+		if (kept)
+			l->v[k++] = *r;
+	}
+	l->n = k;
+}
+
+/* Mark a RAM page as holding paging structures: from now on no fast write
+ * entry may point at it. */
 static void trace_page(struct shadow *sh, uint32_t pa)
 {
 	uint32_t pg = pa >> 12;
 	if (pg >= sh->npages || (sh->mem->page_flags[pg] & PGF_TRACED))
 		return;
 	sh->mem->page_flags[pg] |= PGF_TRACED;
-	shadow_drop_writers(sh, pa);
+	update_writers(sh, pa, false);
 }
 
 /* The context for a key, or NULL */
@@ -217,13 +280,12 @@ static struct shadow_ctx *ctx_victim(struct shadow *sh)
 	return lru;
 }
 
-void shadow_switch(struct cpu *cpu)
+intptr_t *shadow_switch(struct shadow *sh, const struct paging *pg)
 {
-	struct shadow *sh = &cpu->shadow;
-	uint32_t mode = MODE_BITS(cpu);
-	if (!(mode & CPU_CR0_PG))
-		mode = 0;   /* without paging WP and PSE do not matter */
-	uint32_t pdbr = mode ? cpu->cr3 & 0xfffff000u : 0;
+	/* without paging WP and PSE do not matter */
+	uint32_t mode = pg->pg ? SHADOW_MODE_PG | (pg->wp ? SHADOW_MODE_WP : 0) |
+				 (pg->pse ? SHADOW_MODE_PSE : 0) : 0;
+	uint32_t pdbr = mode ? pg->cr3 & 0xfffff000u : 0;
 	struct shadow_ctx *c = sh->cur;
 
 	if (c && c->pdbr == pdbr && c->mode == mode) {
@@ -239,40 +301,28 @@ void shadow_switch(struct cpu *cpu)
 	}
 	c->last_use = ++sh->clock;
 	sh->cur = c;
-	cpu->stab = c->table;
 	if (mode)
-		trace_page(sh, pdbr & cpu->a20_mask);
+		trace_page(sh, pdbr & pg->a20_mask);
+	return c->table;
 }
 
 /* ---- invalidation driven by writes ---- */
-
-void shadow_drop_writers(struct shadow *sh, uint32_t pa)
-{
-	uint32_t pg = pa >> 12;
-	if (pg >= sh->npages || !sh->wr_refs[pg])
-		return;
-	struct shadow_ref *l = sh->wr_refs[pg];
-	for (uint32_t i = 0; i < l->n; i++) {
-		struct ref *r = &l->v[i];
-		if (!ref_live(sh, r))
-			continue;
-		intptr_t *e = &sh->ctx[r->ctx].table[(size_t)r->idx * SC_COUNT];
-		e[SC_UW] = e[SC_SW] = 0;
-		sh->stats.dropped++;
-	}
-	l->n = 0;
-}
 
 void shadow_set_code_page(struct shadow *sh, uint32_t pa, bool code)
 {
 	uint32_t pg = pa >> 12;
 	if (pg >= sh->npages)
 		return;
+	uint8_t *f = &sh->mem->page_flags[pg];
 	if (code) {
-		sh->mem->page_flags[pg] |= PGF_CODE;
-		shadow_drop_writers(sh, pa);
-	} else {
-		sh->mem->page_flags[pg] &= (uint8_t)~PGF_CODE;
+		if (!(*f & PGF_CODE)) {
+			*f |= PGF_CODE;
+			update_writers(sh, pa, false);
+		}
+	} else if (*f & PGF_CODE) {
+		*f &= (uint8_t)~PGF_CODE;
+		if (!(*f & PGF_TRACED))
+			update_writers(sh, pa, true);
 	}
 }
 
@@ -282,7 +332,7 @@ static void pd_written(struct shadow *sh, uint32_t pd, uint32_t i0, uint32_t i1)
 {
 	for (int k = 0; k < SHADOW_CONTEXTS; k++) {
 		struct shadow_ctx *c = &sh->ctx[k];
-		if (!c->used || !(c->mode & CPU_CR0_PG) || c->pdbr != pd)
+		if (!c->used || !(c->mode & SHADOW_MODE_PG) || c->pdbr != pd)
 			continue;
 		for (uint32_t i = i0; i <= i1; i++)
 			for (uint32_t p = i << 10; p < (i + 1) << 10; p++)
@@ -295,7 +345,7 @@ static bool pd_in_use(const struct shadow *sh, uint32_t pd)
 {
 	for (int k = 0; k < SHADOW_CONTEXTS; k++) {
 		const struct shadow_ctx *c = &sh->ctx[k];
-		if (c->used && (c->mode & CPU_CR0_PG) && c->pdbr == pd)
+		if (c->used && (c->mode & SHADOW_MODE_PG) && c->pdbr == pd)
 			return true;
 	}
 	return false;
@@ -330,7 +380,7 @@ void shadow_traced_write(struct shadow *sh, uint32_t pa, unsigned len)
 			/* still the directory's page table for this slot? */
 			uint32_t pde = mem_read_phys(sh->mem, c->pdbr + r.idx * 4, 4);
 			if (!(pde & PTE_P) || (pde & 0xfffff000u) != page ||
-			    ((pde & PTE_PS) && (c->mode & CPU_CR4_PSE)))
+			    ((pde & PTE_PS) && (c->mode & SHADOW_MODE_PSE)))
 				continue;
 			for (uint32_t j = j0; j <= j1; j++)
 				drop_entries(c, (r.idx << 10) | j);
@@ -341,47 +391,35 @@ void shadow_traced_write(struct shadow *sh, uint32_t pa, unsigned len)
 		live = k;
 	}
 	/* a page that no longer holds paging structures goes back to the fast path */
-	if (!live && !used_as_pd)
+	if (!live && !used_as_pd) {
 		sh->mem->page_flags[pg] &= (uint8_t)~PGF_TRACED;
+		if (!(sh->mem->page_flags[pg] & PGF_CODE))
+			update_writers(sh, pa, true);
+	}
 }
 
 /* ---- fill ---- */
 
-uint8_t *shadow_fill(struct cpu *cpu, uint32_t lin, int acc, uint32_t *pa)
+struct mmu_fault shadow_fill(struct shadow *sh, const struct paging *pg, uint32_t lin, unsigned acc,
+			     intptr_t *entry)
 {
-	struct shadow *sh = &cpu->shadow;
 	struct shadow_ctx *c = sh->cur;
 	struct walk w;
-	bool write = acc & ACC_WRITE;
-	bool user = !(acc & ACC_SUPER) && cpu->cpl == 3;
-	unsigned cls = SHADOW_CLASS(user, write);
+	bool write = acc & PF_W;
 
-	page_walk(cpu, lin, acc & ~ACC_NOFAULT, &w);   /* raises #PF */
-	*pa = w.pa;
+	sh->stats.walks++;
+	struct mmu_fault f = page_walk(pg, lin, acc & (PF_W | PF_U), &w);
+	if (f.vector)
+		return f;
 	uint32_t page_pa = w.pa & ~0xfffu;
-	uint8_t *host;
-	if (write) {
-		host = mem_ram_ptr(sh->mem, page_pa);
-		if (!host || (mem_page_flags(sh->mem, page_pa) & (PGF_TRACED | PGF_CODE)))
-			return NULL;
-	} else {
-		host = (uint8_t *)mem_read_ptr(sh->mem, page_pa);
-		if (!host)
-			return NULL;
-	}
-	uint8_t *byte = host + (w.pa & 0xfff);
 
-	/* entries derived from paging structures outside RAM cannot be traced */
-	if (w.paging) {
-		if (w.pde_pa >= sh->mem->ram_size || sh->mem->page_region[w.pde_pa >> 12])
-			return byte;
-		if (!w.large && (w.pte_pa >= sh->mem->ram_size || sh->mem->page_region[w.pte_pa >> 12]))
-			return byte;
+	/* entries derived from paging structures outside RAM cannot be traced:
+	 * such a translation is used once and not installed */
+	if (w.paging && (w.pde_pa >= sh->mem->ram_size || sh->mem->page_region[w.pde_pa >> 12] ||
+			 (!w.large && (w.pte_pa >= sh->mem->ram_size || sh->mem->page_region[w.pte_pa >> 12])))) {
+		*entry = make_entry(sh, w.pa, lin, write);
+		return f;
 	}
-	intptr_t addend = (intptr_t)((uintptr_t)host - (uintptr_t)(lin & ~0xfffu));
-	if (!addend)
-		return byte;   /* cannot be told from a miss: stay on the slow path */
-
 	uint8_t ci = (uint8_t)(c - sh->ctx);
 	uint32_t lpage = lin >> 12;
 	if (w.paging) {
@@ -390,54 +428,48 @@ uint8_t *shadow_fill(struct cpu *cpu, uint32_t lin, int acc, uint32_t *pa)
 			trace_page(sh, w.pte_pa);
 			ref_add(sh, &sh->pt_refs[w.pte_pa >> 12], ci, lin >> 22);
 		}
-		/* tracing may just have dropped a writer of this very page */
-		if (write && (mem_page_flags(sh->mem, page_pa) & (PGF_TRACED | PGF_CODE)))
-			return NULL;
 	}
-	if (write)
+	/* after the tracing: the page written may just have become a page table */
+	intptr_t e = make_entry(sh, w.pa, lin, write);
+	if (write && (page_pa >> 12) < sh->npages)
 		ref_add(sh, &sh->wr_refs[page_pa >> 12], ci, lpage);
-	c->table[(size_t)lpage * SC_COUNT + cls] = addend;
+	c->table[(size_t)lpage * SC_COUNT + shadow_class(acc)] = e;
 	note_filled(sh, c, lpage);
 	sh->stats.fills++;
-	return byte;
+	*entry = e;
+	return f;
 }
 
 /* ---- --check-mmu ---- */
 
-void shadow_check_hit(struct cpu *cpu, uint32_t lin, int acc, const uint8_t *host)
+bool shadow_check_hit(struct shadow *sh, const struct paging *pg, uint32_t lin, unsigned acc, intptr_t e)
 {
-	struct shadow *sh = &cpu->shadow;
-	struct walk w;
+	struct walk w = { 0 };
 	const char *why = NULL;
-	const uint8_t *want = NULL;
-	if (!page_walk(cpu, lin, acc | ACC_NOFAULT, &w)) {
+	if (page_walk(pg, lin, (acc & (PF_W | PF_U)) | WALK_PROBE, &w).vector) {
 		why = "the guest page tables do not allow this access";
 	} else {
-		uint32_t page_pa = w.pa & ~0xfffu;
-		if (acc & ACC_WRITE) {
-			uint8_t *p = mem_ram_ptr(sh->mem, page_pa);
-			want = p ? p + (w.pa & 0xfff) : NULL;
-			if (mem_page_flags(sh->mem, page_pa) & (PGF_TRACED | PGF_CODE))
-				why = "a write entry points at a traced or code page";
-		} else {
-			const uint8_t *p = mem_read_ptr(sh->mem, page_pa);
-			want = p ? p + (w.pa & 0xfff) : NULL;
-		}
-		if (!why && want != host)
+		intptr_t want = make_entry(sh, w.pa, lin, acc & PF_W);
+		if (shadow_entry_fast(e) && !shadow_entry_fast(want))
+			why = "a fast entry for an access that must take the physical dispatch";
+		else if (shadow_entry_slow(e) && !shadow_entry_slow(want))
+			why = "a slow entry for an access the host pointer could serve";
+		else if (!shadow_entry_fast(e) && !shadow_entry_slow(e))
+			why = "an entry with unknown tags";
+		else if (e != want)
 			why = "the entry maps a different physical page";
-		if (!why && w.paging && (acc & ACC_WRITE)) {
-			/* a write entry exists only if D is already set */
-			uint32_t e = mem_read_phys(sh->mem, w.large ? w.pde_pa : w.pte_pa, 4);
-			if (!(e & PTE_D))
-				why = "a write entry for a page whose Dirty bit is clear";
-		}
+		else if (w.paging && (acc & PF_W) &&
+			 !(mem_read_phys(sh->mem, w.large ? w.pde_pa : w.pte_pa, 4) & PTE_D))
+			why = "a write entry for a page whose Dirty bit is clear";
 	}
-	if (!why || sh->check_failed)
-		return;
+	if (!why)
+		return true;
+	if (sh->check_failed)
+		return false;
 	sh->check_failed = true;
 	snprintf(sh->check_report, sizeof(sh->check_report),
-		 "shadow MMU mismatch at linear %08x (%s%s access, CPL %d, CR3 %08x): %s; walk gives physical %08x",
-		 lin, (acc & ACC_SUPER) ? "supervisor " : "", (acc & ACC_WRITE) ? "write" : "read",
-		 cpu->cpl, cpu->cr3, why, w.pa);
-	cpu_request(cpu, CPU_REQ_STOP);
+		 "shadow MMU mismatch at linear %08x (%s %s access, CR3 %08x): %s; walk gives physical %08x",
+		 lin, (acc & PF_U) ? "user" : "supervisor", (acc & PF_W) ? "write" : "read",
+		 pg->cr3, why, w.pa);
+	return false;
 }

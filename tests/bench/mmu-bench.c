@@ -74,9 +74,10 @@ int main(void)
 		sink += lin_read(&cpu, 0x400000 + ((i & 63) << 12) + (i & 0xffc), 4, ACC_READ);
 	double hit = (now() - t0) / N * 1e9;
 	t0 = now();
+	struct paging pg = cpu_paging(&cpu);
 	for (unsigned i = 0; i < N / 4; i++) {
 		struct walk w;
-		page_walk(&cpu, 0x400000 + ((i & 63) << 12) + (i & 0xffc), ACC_READ, &w);
+		page_walk(&pg, 0x400000 + ((i & 63) << 12) + (i & 0xffc), 0, &w);
 		sink += mem_read_phys(&mem, w.pa, 4);
 	}
 	double walk = (now() - t0) / (N / 4) * 1e9;

@@ -251,6 +251,127 @@ START_TEST(rep_movs_faults_midway)
 }
 END_TEST
 
+/* ---- the walker on its own (mmu/walk.h) ----
+ * page_walk reads the paging state it is given and returns a fault as a
+ * value: the same error code bits and address the CPU puts in the error code
+ * and CR2 (SDM Vol. 3 4.7), without touching the CPU. */
+
+static struct paging walk_state(bool wp)
+{
+	return (struct paging){ .mem = &M->mem, .cr3 = PD, .a20_mask = 0xffffffffu,
+				.pg = true, .wp = wp, .pse = true };
+}
+
+#define EQ_FAULT(f, err, lin) do { struct mmu_fault f_ = (f); EQ(f_.vector, EX_PF); \
+		EQ(f_.error, err); EQ(f_.addr, lin); } while (0)
+
+START_TEST(walk_not_present)
+{
+	paging_on(false);
+	CPU->cr2 = 0xcafe0000u;
+	struct paging pg = walk_state(false);
+	struct walk w;
+	/* a not-present PTE: P = 0, W/R and U/S say what the access was */
+	EQ_FAULT(page_walk(&pg, LIN(3) + 0x123, 0, &w), 0, LIN(3) + 0x123);
+	EQ_FAULT(page_walk(&pg, LIN(3) + 0x123, PF_W, &w), PF_W, LIN(3) + 0x123);
+	EQ_FAULT(page_walk(&pg, LIN(3) + 0x123, PF_W | PF_U, &w), PF_W | PF_U, LIN(3) + 0x123);
+	/* a not-present PDE (PDE 2 covers 0x800000) */
+	EQ_FAULT(page_walk(&pg, 0x800ffe, PF_U, &w), PF_U, 0x800ffe);
+	/* the walk raised nothing and set no Accessed bit on the way */
+	EQ(CPU->cr2, 0xcafe0000u);
+	EQ(h_peek(PD + 4, 4) & A, 0);
+	/* a 4 MiB page with a reserved bit (21:13) set: P | RSVD */
+	h_poke(PD + 8, 4, 0x00002000u | P | RW | US | PS);
+	EQ_FAULT(page_walk(&pg, 0x800000, 0, &w), PF_P | PF_RSVD, 0x800000);
+}
+END_TEST
+
+START_TEST(walk_write_to_read_only)
+{
+	paging_on(false);
+	h_poke(PTE1(4), 4, FRAME(4) | P | US);   /* read-only user page */
+	struct paging pg = walk_state(false);
+	struct walk w;
+	/* CR0.WP = 0: a supervisor write to a read-only page is allowed (4.6) and sets D */
+	EQ(page_walk(&pg, LIN(4) + 8, PF_W, &w).vector, 0);
+	EQ(w.pa, FRAME(4) + 8);
+	EQ(h_peek(PTE1(4), 4) & (A | D), A | D);
+	/* CR0.WP = 1: P | W */
+	pg.wp = true;
+	EQ_FAULT(page_walk(&pg, LIN(4) + 8, PF_W, &w), PF_P | PF_W, LIN(4) + 8);
+	/* a user write faults whatever WP says: P | W | U; user reads are fine */
+	for (int wp = 0; wp < 2; wp++) {
+		pg.wp = wp;
+		EQ_FAULT(page_walk(&pg, LIN(4), PF_W | PF_U, &w), PF_P | PF_W | PF_U, LIN(4));
+		EQ(page_walk(&pg, LIN(4), PF_U, &w).vector, 0);
+	}
+	/* a read-only PDE makes the whole 4 MiB read-only (the stricter level wins) */
+	h_poke(PTE1(5), 4, FRAME(5) | P | RW | US);
+	h_poke(PD + 4, 4, PT1 | P | US);
+	EQ_FAULT(page_walk(&pg, LIN(5), PF_W, &w), PF_P | PF_W, LIN(5));
+}
+END_TEST
+
+START_TEST(walk_user_access_to_supervisor_page)
+{
+	paging_on(false);
+	h_poke(PTE1(6), 4, FRAME(6) | P | RW);   /* supervisor page */
+	struct paging pg = walk_state(true);
+	struct walk w;
+	EQ_FAULT(page_walk(&pg, LIN(6) + 4, PF_U, &w), PF_P | PF_U, LIN(6) + 4);
+	EQ_FAULT(page_walk(&pg, LIN(6) + 4, PF_U | PF_W, &w), PF_P | PF_W | PF_U, LIN(6) + 4);
+	/* supervisor accesses (CPL < 3, or implicit ones at CPL 3) are allowed */
+	EQ(page_walk(&pg, LIN(6) + 4, PF_W, &w).vector, 0);
+	EQ(w.pa, FRAME(6) + 4);
+	/* a supervisor PDE: every page under it is supervisor */
+	h_poke(PTE1(7), 4, FRAME(7) | P | RW | US);
+	h_poke(PD + 4, 4, PT1 | P | RW);
+	EQ_FAULT(page_walk(&pg, LIN(7), PF_U, &w), PF_P | PF_U, LIN(7));
+}
+END_TEST
+
+START_TEST(walk_probe_sets_no_ad_bits)
+{
+	paging_on(false);
+	h_poke(PTE1(8), 4, FRAME(8) | P | RW | US);
+	struct paging pg = walk_state(false);
+	struct walk w;
+	EQ(page_walk(&pg, LIN(8), PF_W | PF_U | WALK_PROBE, &w).vector, 0);
+	EQ(w.pa, FRAME(8));
+	EQ(w.pte_pa, PTE1(8));
+	EQ(w.pde_pa, PD + 4);
+	EQ(h_peek(PTE1(8), 4), FRAME(8) | P | RW | US);
+	EQ(h_peek(PD + 4, 4) & A, 0);
+}
+END_TEST
+
+START_TEST(walk_without_paging)
+{
+	struct paging pg = { .mem = &M->mem, .a20_mask = 0xffffffffu };
+	struct walk w;
+	EQ(page_walk(&pg, 0x123456, PF_W | PF_U, &w).vector, 0);
+	EQ(w.pa, 0x123456);
+	ck_assert(!w.paging);
+	/* the A20 gate closed: physical bit 20 is 0 */
+	pg.a20_mask = 0xffefffffu;
+	EQ(page_walk(&pg, 0x123456, 0, &w).vector, 0);
+	EQ(w.pa, 0x023456);
+}
+END_TEST
+
+/* Through the CPU: the fault a walk returns becomes CR2 and #PF */
+START_TEST(walk_fault_raised_by_the_cpu)
+{
+	paging_on(false);
+	h_poke(PTE1(9), 4, FRAME(9) | P | US);   /* read-only */
+	cpu_set_cr0(CPU, CPU->cr0 | CPU_CR0_WP);
+	CPU->cr2 = 0;
+	EXPECT_FAULT(EX_PF, 0xc7, 0x05, 0x10, 0x90, 0x40, 0x00, 0x01, 0x00, 0x00, 0x00); /* mov dword [0x409010], 1 */
+	check_pf(PF_P | PF_W, LIN(9) + 0x10);
+	EQ(h_peek(FRAME(9) + 0x10, 4), 0);
+}
+END_TEST
+
 Suite *paging_suite(void)
 {
 	Suite *s = suite_create("paging");
@@ -276,6 +397,15 @@ Suite *paging_suite(void)
 	tcase_add_test(tc, pse_4mib_readonly_wp1);
 	tcase_add_test(tc, pse_4mib_reserved_bit);
 	tcase_add_test(tc, rep_movs_faults_midway);
+	suite_add_tcase(s, tc);
+
+	tc = h_tcase("walk");
+	tcase_add_test(tc, walk_not_present);
+	tcase_add_test(tc, walk_write_to_read_only);
+	tcase_add_test(tc, walk_user_access_to_supervisor_page);
+	tcase_add_test(tc, walk_probe_sets_no_ad_bits);
+	tcase_add_test(tc, walk_without_paging);
+	tcase_add_test(tc, walk_fault_raised_by_the_cpu);
 	suite_add_tcase(s, tc);
 	return s;
 }
