@@ -94,6 +94,12 @@
 #define A_JCC     (1u << 12)  /* conditional branch */
 #define A_PREFIX  (1u << 13)  /* a prefix byte (never a complete form) */
 #define A_PMONLY  (1u << 14)  /* not recognised in real and v86 mode: #UD there */
+#define A_SOFTINT (1u << 15)  /* software interrupt (INT n, INT3, INTO, INT1): no single-step
+                                 trap after it, its delivery clears TF (SDM Vol. 3 17.3.1.4) */
+#define A_FWAIT   (1u << 16)  /* WAIT/FWAIT: #NM only when CR0.MP and CR0.TS are both set
+                                 (SDM Vol. 3 table 2-2), not for CR0.EM */
+#define A_NOWAIT  (1u << 17)  /* non-waiting x87 control form (FNINIT, FNSTSW ...): runs
+                                 without taking a pending x87 exception (SDM Vol. 1 8.3.11) */
 
 /* CPUID features a form needs */
 enum cpu_feature {
@@ -114,7 +120,7 @@ struct opinfo {
 	const char *operands;
 	uint32_t match;
 	uint32_t fr, fw, fu;
-	uint16_t attr;
+	uint32_t attr;
 	uint8_t map, opc;
 	uint8_t feat;
 };
