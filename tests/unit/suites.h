@@ -30,5 +30,6 @@ Suite *vga_suite(void);
 Suite *ata_suite(void);
 Suite *acpi_suite(void);
 Suite *linuxboot_suite(void);
+Suite *optable_suite(void);
 
 #endif
