@@ -390,7 +390,7 @@ enum decode_status decode_win(struct insn *in, bool code32, const uint8_t *win, 
 		goto fail;
 	in->len = (uint8_t)f.pos;
 
-	uint16_t attr = opinfo[row].attr;
+	uint32_t attr = opinfo[row].attr;
 	if (attr & A_UD)
 		return DEC_UD;
 	if ((in->pfx & PFX_LOCK) && (!(attr & A_LOCK) || !INSN_MEMOP(in)))

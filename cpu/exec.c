@@ -348,14 +348,14 @@ void cpu_precheck(struct cpu *cpu, const struct insn *in)
 	if ((oi->attr & A_PRIV) && cpu->cpl != 0)
 		cpu_raise(cpu, EX_GP, 0);
 	if (oi->attr & A_FPU) {
-		bool wait = in->op == op_FWAIT;
+		bool wait = oi->attr & A_FWAIT;
 		if (!wait && (cpu->cr0 & (CPU_CR0_EM | CPU_CR0_TS)))
 			cpu_raise(cpu, EX_NM, -1);
 		if (wait && (cpu->cr0 & (CPU_CR0_MP | CPU_CR0_TS)) == (CPU_CR0_MP | CPU_CR0_TS))
 			cpu_raise(cpu, EX_NM, -1);
 		/* a pending unmasked x87 exception is taken before a waiting
 		 * instruction (and FWAIT) executes (SDM Vol. 1 8.6) */
-		if ((cpu->fpu.fsw & FSW_ES) && x87_waiting(in->op))
+		if ((cpu->fpu.fsw & FSW_ES) && !(oi->attr & A_NOWAIT))
 			x87_check_pending(cpu);
 	}
 }
@@ -375,7 +375,7 @@ void cpu_retire(struct cpu *cpu, const struct insn *in, uint32_t tf)
 	cpu->icount++;
 	/* single-step trap after the instruction (SDM Vol. 3 17.3.1.4); software
 	 * interrupts clear TF on entry to their handler and do not trap */
-	bool soft_int = in->op == op_INT_Ib || in->op == op_INT3 || in->op == op_INTO || in->op == op_INT1;
+	bool soft_int = opinfo[in->op].attr & A_SOFTINT;
 	if (tf && !cpu->inhibit && !soft_int) {
 		/* the instruction has retired: a fault delivering the trap keeps its results */
 		cpu->ex_esp = cpu->r[R_ESP];

@@ -29,6 +29,17 @@
  *   FR FW FU  arithmetic flags read / written / left undefined (F_CF ... F_OF,
  *             F_OSZAPC), plus F_DF/F_IF/F_TF/F_AC/F_ALL for system instructions.
  *             FW includes the FU bits (an undefined flag is still written).
+ *             What the translator's flag liveness may rely on:
+ *               - a flag outside FW never changes;
+ *               - nothing the form produces (registers, memory, EFLAGS, whether
+ *                 it faults) depends on a flag outside FR;
+ *               - a flag the form may leave as it was while writing it at other
+ *                 times (shift count 0, REP with ECX = 0) is in FR as well, and a
+ *                 form that saves EFLAGS (PUSHF, INT n, a task switch) reads F_ALL;
+ *             so live-in = FR | (live-out & ~FW) holds for every execution that
+ *             does not fault.  FU flags have no defined value afterwards: nothing
+ *             may depend on what the interpreter leaves there.  Checked row by
+ *             row by tests/unit/optable.c (WRITTEN, READ).
  *   ATTR      A_* bits below.
  *   FEAT      CPUID feature the form needs (FEAT_BASE for the 386 set).
  *   HANDLER   interpreter handler, void h_HANDLER(struct cpu *, struct insn *);
@@ -78,22 +89,68 @@
 #define F_OSZAP  (F_OF | F_SF | F_ZF | F_AF | F_PF)
 #define F_ALL    0x3f7fd5u   /* every writable EFLAGS bit */
 
-/* ATTR bits */
-#define A_PRIV    (1u << 0)   /* CPL 0 only (#GP otherwise) */
-#define A_SENS    (1u << 1)   /* sensitive: behaves differently by privilege without trapping */
-#define A_IOPL    (1u << 2)   /* checks IOPL (CLI/STI, IN/OUT, INT n in v86 ...) */
-#define A_BRANCH  (1u << 3)   /* may change EIP other than to the next instruction */
-#define A_MEMOP   (1u << 4)   /* touches memory besides a ModRM operand (stack, string, ...) */
+/*
+ * ATTR bits.  Those the translator trusts, with the rules tests/unit/optable.c
+ * checks row by row:
+ *
+ * A_BRANCH  may go on anywhere but the next instruction without an exception:
+ *   jumps, calls, returns, the software interrupts, SYSENTER/SYSEXIT.  A fault
+ *   is not a branch (BOUND's #BR is a fault).  A_STRING forms with REP may leave
+ *   EIP on themselves to run their next batch of iterations without A_BRANCH.
+ * A_JCC     a conditional branch (with A_BRANCH): on the flags in FR, or on eCX
+ *   (LOOP, JCXZ, JECXZ; LOOPE/LOOPNE on both).
+ * A_MEMOP   touches memory other than through a ModRM operand: the stack,
+ *   string operands, moffs (MOV A0-A3), XLAT, MASKMOVQ's DS:eDI.  Accesses to
+ *   descriptor tables, the TSS, the IVT/IDT and page tables do not count.
+ * A_STRING  REP/REPE/REPNE apply (elsewhere an F2/F3 prefix that selects no
+ *   other form is ignored and changes nothing); reads DF; implies A_MEMOP.
+ * A_PRIV    #GP(0) at CPL > 0, before anything else (step()).
+ * A_IOPL    #GP(0) when IOPL is too low: in protected mode when CPL > IOPL (CLI,
+ *   STI; IN, OUT, INS, OUTS unless the TSS I/O bitmap allows the port), in v86
+ *   mode when IOPL < 3 (CLI, STI, PUSHF, POPF, INT n, IRET).  No VME/PVI.
+ * A_SENS    sensitive: the effect depends on CPL, IOPL or VM in some way other
+ *   than the #GP of A_PRIV and A_IOPL, so a translated block must not assume a
+ *   privilege it did not check.  Rows that reveal privileged state at CPL 3
+ *   (SGDT SIDT SLDT STR SMSW; the CPL as the RPL of CS and SS: MOV from Sreg,
+ *   PUSH CS, PUSH SS; IOPL and IF: PUSHF), that silently do less at lower
+ *   privilege (POPF, IRET: IF and IOPL), whose privilege checks against a
+ *   descriptor give a result instead of a fault (LAR LSL VERR VERW), far
+ *   transfers whose stack and segment effects depend on the CPL (far CALL, JMP,
+ *   RET, IRET, INT n, INT3, INTO, INT1), and RDTSC/RDPMC, privileged or not by
+ *   CR4.TSD/PCE at run time.  The list is by hand (tests/unit/optable.c).
+ * A_ENDBLK  the translator ends the block after the form, because it may
+ *   change what translated code is specialised on or what must be looked at
+ *   between instructions: CR0, CR3, CR4 (PE, PG, TS/EM/MP for the x87 checks,
+ *   OSFXSR ...), CS and SS (base, D/B, the CPL), EFLAGS TF, VM, IOPL, NT, AC,
+ *   IF going from 0 to 1 (interrupts become deliverable; STI's shadow), the
+ *   interrupt shadow of MOV SS/POP SS, HLT, DR7, MSRs (WRMSR), TLB contents
+ *   (INVLPG), the descriptor tables (LGDT, LIDT, LLDT, LTR: not strictly
+ *   needed).  A_BRANCH forms end the block anyway.  Not needed: CLI (an
+ *   interrupt that arrives during the block is taken after it, as if it had
+ *   arrived later) and loads of DS, ES, FS, GS (translated code reads their
+ *   bases at run time).
+ */
+#define A_PRIV    (1u << 0)   /* CPL 0 only (#GP(0) otherwise) */
+#define A_SENS    (1u << 1)   /* sensitive: depends on privilege other than by #GP (above) */
+#define A_IOPL    (1u << 2)   /* #GP(0) when IOPL is too low (above) */
+#define A_BRANCH  (1u << 3)   /* may continue other than at the next instruction (above) */
+#define A_MEMOP   (1u << 4)   /* touches memory besides a ModRM operand (above) */
 #define A_LOCK    (1u << 5)   /* LOCK allowed when the destination is memory */
-#define A_ENDBLK  (1u << 6)   /* ends a translation block (mode/state change, HLT ...) */
+#define A_ENDBLK  (1u << 6)   /* ends a translation block (above) */
 #define A_UD      (1u << 7)   /* invalid opcode: raises #UD */
 #define A_STRING  (1u << 8)   /* string instruction: REP/REPE/REPNE apply */
 #define A_FPU     (1u << 9)   /* x87 escape: #NM/#MF rules of CR0.EM/TS */
 #define A_SIMD    (1u << 10)  /* MMX/SSE/SSE2: CR0.EM/TS, CR4.OSFXSR rules */
 #define A_NOEXEC  (1u << 11)  /* decodes, but not executed yet (raises #UD for now) */
-#define A_JCC     (1u << 12)  /* conditional branch */
+#define A_JCC     (1u << 12)  /* conditional branch (above) */
 #define A_PREFIX  (1u << 13)  /* a prefix byte (never a complete form) */
 #define A_PMONLY  (1u << 14)  /* not recognised in real and v86 mode: #UD there */
+#define A_SOFTINT (1u << 15)  /* software interrupt (INT n, INT3, INTO, INT1): no single-step
+                                 trap after it, its delivery clears TF (SDM Vol. 3 17.3.1.4) */
+#define A_FWAIT   (1u << 16)  /* WAIT/FWAIT: #NM only when CR0.MP and CR0.TS are both set
+                                 (SDM Vol. 3 table 2-2), not for CR0.EM */
+#define A_NOWAIT  (1u << 17)  /* non-waiting x87 control form (FNINIT, FNSTSW ...): runs
+                                 without taking a pending x87 exception (SDM Vol. 1 8.3.11) */
 
 /* CPUID features a form needs */
 enum cpu_feature {
@@ -114,7 +171,7 @@ struct opinfo {
 	const char *operands;
 	uint32_t match;
 	uint32_t fr, fw, fu;
-	uint16_t attr;
+	uint32_t attr;
 	uint8_t map, opc;
 	uint8_t feat;
 };

@@ -176,14 +176,7 @@ void x87_ignne(struct cpu *cpu)
 
 bool x87_waiting(unsigned op)
 {
-	switch (op) {
-	case op_FNINIT: case op_FNCLEX: case op_FNSTSW_Mw: case op_FNSTSW_AX:
-	case op_FNSTCW_Mw: case op_FNSTENV_M: case op_FNSAVE_M:
-	case op_FENI: case op_FDISI: case op_FSETPM:
-		return false;
-	default:
-		return true;
-	}
+	return !(opinfo[op].attr & A_NOWAIT);
 }
 
 /* ---- guest memory ---- */

@@ -57,8 +57,9 @@ void x87_check_pending(struct cpu *cpu);
 void x87_ignne(struct cpu *cpu);
 
 /* Does the form (enum op) check for pending exceptions before it executes?
- * False for the non-waiting control instructions FNINIT, FNCLEX, FNSTSW,
- * FNSTCW, FNSTENV, FNSAVE and the 8087/287 no-ops FENI, FDISI, FSETPM. */
+ * False for the rows with A_NOWAIT: the non-waiting control instructions
+ * FNINIT, FNCLEX, FNSTSW, FNSTCW, FNSTENV, FNSAVE and the 8087/287 no-ops
+ * FENI, FDISI, FSETPM. */
 bool x87_waiting(unsigned op);
 
 /* MMX (SDM Vol. 1 9.5): an MMX instruction sets TOP = 0 and every tag valid;

@@ -29,11 +29,16 @@ static void seg_real(struct seg *s, bool code)
 
 void h_setup(void)
 {
+	h_setup_ram(RAM_SIZE);
+}
+
+void h_setup_ram(uint32_t ram_size)
+{
 	if (M)
 		h_teardown();
 	M = calloc(1, sizeof(*M));
 	ck_assert_ptr_nonnull(M);
-	ck_assert_int_eq(mem_init(&M->mem, RAM_SIZE), 0);
+	ck_assert_int_eq(mem_init(&M->mem, ram_size), 0);
 	ck_assert_msg(cpu_init(&M->cpu, &M->mem) == 0, "cpu_init failed");
 	/* every test runs with --check-mmu: each shadow hit is compared with a walk */
 	M->cpu.shadow.check = true;
@@ -132,7 +137,7 @@ void h_flat32_user(void)
 
 void h_poke(uint32_t pa, unsigned size, uint32_t v)
 {
-	ck_assert_uint_le(pa + size, RAM_SIZE);
+	ck_assert_uint_le(pa + size, M->mem.ram_size);
 	/* through the physical dispatch, as a device would write: a write to a
 	 * page holding page tables is seen by the shadow MMU */
 	for (unsigned i = 0; i < size; i++)
@@ -142,7 +147,7 @@ void h_poke(uint32_t pa, unsigned size, uint32_t v)
 uint32_t h_peek(uint32_t pa, unsigned size)
 {
 	uint32_t v = 0;
-	ck_assert_uint_le(pa + size, RAM_SIZE);
+	ck_assert_uint_le(pa + size, M->mem.ram_size);
 	for (unsigned i = 0; i < size; i++)
 		v |= (uint32_t)M->mem.ram[pa + i] << (8 * i);
 	return v;
@@ -150,7 +155,7 @@ uint32_t h_peek(uint32_t pa, unsigned size)
 
 void h_poke_bytes(uint32_t pa, const uint8_t *b, size_t n)
 {
-	ck_assert_uint_le(pa + n, RAM_SIZE);
+	ck_assert_uint_le(pa + n, M->mem.ram_size);
 	memcpy(M->mem.ram + pa, b, n);
 }
 

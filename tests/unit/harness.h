@@ -53,6 +53,9 @@ extern struct machine *M;
 #define CPU (&M->cpu)
 
 void h_setup(void);
+/* the same machine with ram_size bytes of RAM instead of RAM_SIZE (at least
+ * 64 KiB: the map above must fit); replaces the current machine */
+void h_setup_ram(uint32_t ram_size);
 void h_teardown(void);
 /* a test case with the fixture installed */
 TCase *h_tcase(const char *name);

@@ -31,5 +31,6 @@ Suite *ata_suite(void);
 Suite *acpi_suite(void);
 Suite *linuxboot_suite(void);
 Suite *atomic_suite(void);
+Suite *optable_suite(void);
 
 #endif
