@@ -157,8 +157,12 @@ ifneq ($(SIMD_DIFF),no)
 endif
 	@echo "== built-in demo (known answers: pi(10000) = 1229, sum 5736396, F(40), CRC-32 check value)"
 	./shade86 -machine test > $(B)/demo.out && cmp $(B)/demo.out tests/demo.expected && echo "demo: ok"
-	@echo "== guest programs"
+	@echo "== guest programs (translated)"
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest
+	@echo "== guest programs, every translated block checked against the interpreter"
+	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --check-lockstep
+	@echo "== guest programs, interpreted"
+	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --engine interp
 	@echo "== guest programs, every shadow MMU hit checked against a page walk"
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --check-mmu
 	@echo "== host keys to PS/2 scancodes (vs the XT set 1 table, through the 8042)"

@@ -31,25 +31,6 @@ uint32_t bt_mode_of(const struct cpu *cpu)
 	return m;
 }
 
-/* One-byte opcodes the host does not execute in 64-bit mode (SDM Vol. 2
- * Appendix A, "i64"), or executes as something else (40-4F are REX
- * prefixes, C4/C5 VEX, 63 MOVSXD, 82 is invalid).  Forms of these that
- * would otherwise qualify call their handler.
- * TODO: an A_NO64 attribute in the opcode table once it has room. */
-static bool invalid_in_64bit_mode(const struct insn *in)
-{
-	if (in->map != 0)
-		return false;
-	switch (in->opc) {
-	case 0x27: case 0x2f: case 0x37: case 0x3f:   /* DAA DAS AAA AAS */
-	case 0x62: case 0x63: case 0x82: case 0xc4: case 0xc5:
-	case 0xd4: case 0xd5: case 0xd6:               /* AAM AAD SALC */
-		return true;
-	default:
-		return false;   /* 40-4F (INC/DEC r, REX on the host): emit_native writes FF /0 /1 */
-	}
-}
-
 /* Which ModRM fields and opcode register name byte registers (AL..BH),
  * from the operand string: E/G/Z with size letter b. */
 struct opnd_shape {
@@ -102,7 +83,7 @@ bool bt_native_form(const struct insn *in)
 		return false;
 	if (INSN_MEMOP(in) || (in->pfx & (PFX_LOCK | PFX_F2 | PFX_F3)))
 		return false;
-	if (invalid_in_64bit_mode(in))
+	if (oi->attr & A_NO64)
 		return false;
 	/* DIV and IDIV (F6/F7 /6 /7) may raise #DE: the handler checks */
 	if (in->map == 0 && (in->opc == 0xf6 || in->opc == 0xf7) && INSN_REG(in) >= 6)
@@ -399,7 +380,7 @@ static bool inline_mem_form(const struct insn *in, uint32_t mode)
 		return false;
 	if (in->pfx & (PFX_F2 | PFX_F3))
 		return false;
-	if (invalid_in_64bit_mode(in))
+	if (oi->attr & A_NO64)
 		return false;
 	if (in->map == 0 && (in->opc == 0xf6 || in->opc == 0xf7) && INSN_REG(in) >= 6)
 		return false;
@@ -422,22 +403,14 @@ static bool mem_form_reads_only(const struct insn *in)
 	return !strcmp(oi->mnem, "cmp") || !strcmp(oi->mnem, "test");
 }
 
-/* An instruction needs the flags in host RFLAGS when it reads some, or
- * writes only some (the others pass through), or writes them only for a
- * non-zero count (shifts and rotates by CL or an immediate, SHLD/SHRD). */
+/* An instruction needs the flags in host RFLAGS when it reads some (FR:
+ * shifts by a count that may be 0 list what they pass through there), or
+ * writes only some (the others pass through). */
 static bool needs_flags_in(const struct insn *in)
 {
 	const struct opinfo *oi = &opinfo[in->op];
-	if (oi->fr & F_OSZAPC)
-		return true;
 	uint32_t w = oi->fw & F_OSZAPC;
-	if (w && w != F_OSZAPC)
-		return true;
-	/* TODO: an attribute in the opcode table (count-conditional flag writes) */
-	if (w && ((in->map == 0 && (in->opc == 0xc0 || in->opc == 0xc1 || in->opc == 0xd2 || in->opc == 0xd3)) ||
-		  (in->map == 1 && (in->opc == 0xa4 || in->opc == 0xa5 || in->opc == 0xac || in->opc == 0xad))))
-		return true;
-	return false;
+	return (oi->fr & F_OSZAPC) || (w && w != F_OSZAPC);
 }
 
 /* The inline access: r11 = linear address, r10 = the shadow entry (addend),

@@ -125,10 +125,14 @@
  *   IF going from 0 to 1 (interrupts become deliverable; STI's shadow), the
  *   interrupt shadow of MOV SS/POP SS, HLT, DR7, MSRs (WRMSR), TLB contents
  *   (INVLPG), the descriptor tables (LGDT, LIDT, LLDT, LTR: not strictly
- *   needed).  A_BRANCH forms end the block anyway.  Not needed: CLI (an
- *   interrupt that arrives during the block is taken after it, as if it had
- *   arrived later) and loads of DS, ES, FS, GS (translated code reads their
- *   bases at run time).
+ *   needed), loads of DS, ES, FS, GS (blocks are keyed by which segments are
+ *   4 GiB with base 0: bt/bt_int.h BT_MODE_SEG*).  A_BRANCH forms end the
+ *   block anyway.  Not needed: CLI (an interrupt that arrives during the
+ *   block is taken after it, as if it had arrived later).
+ * A_NO64    the encoding means something else, or nothing, in the host's 64-bit
+ *   mode (SDM Vol. 2 Appendix A, "i64"; C4/C5 are VEX, 63 is MOVSXD): the
+ *   translator never emits it as itself.  40-4F (INC/DEC r, REX prefixes on
+ *   the host) are written as FF /0 /1 instead and are not marked.
  */
 #define A_PRIV    (1u << 0)   /* CPL 0 only (#GP(0) otherwise) */
 #define A_SENS    (1u << 1)   /* sensitive: depends on privilege other than by #GP (above) */
@@ -149,6 +153,7 @@
                                  trap after it, its delivery clears TF (SDM Vol. 3 17.3.1.4) */
 #define A_FWAIT   (1u << 16)  /* WAIT/FWAIT: #NM only when CR0.MP and CR0.TS are both set
                                  (SDM Vol. 3 table 2-2), not for CR0.EM */
+#define A_NO64    (1u << 18)  /* not valid as itself in 64-bit mode (above) */
 #define A_NOWAIT  (1u << 17)  /* non-waiting x87 control form (FNINIT, FNSTSW ...): runs
                                  without taking a pending x87 exception (SDM Vol. 1 8.3.11) */
 

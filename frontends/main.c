@@ -15,8 +15,8 @@
 #include "tracing.h"
 
 /* the engine when --engine is not given */
-#define DEFAULT_ENGINE ENGINE_INTERP
-#define DEFAULT_ENGINE_NAME "interp"
+#define DEFAULT_ENGINE ENGINE_BT
+#define DEFAULT_ENGINE_NAME "bt"
 
 static void usage(FILE *f)
 {
