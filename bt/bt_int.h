@@ -31,6 +31,7 @@ struct bt_block {
 	uint8_t *code_nocheck;        /* entry for the dispatcher */
 	uint32_t code_len;
 	uint64_t execs;               /* counted at entry with bt_options.count_execs */
+	uint32_t undef_flags;         /* flags its host-run instructions leave undefined at its end */
 	bool valid;
 	struct bt_exit exit[2];
 	unsigned nexit;

@@ -71,24 +71,9 @@ static void restore(struct cpu *cpu, const struct cpu *from)
 	cpu_paging_changed(cpu);
 }
 
-/* Flags the block's translated instructions leave undefined at its end */
-static uint32_t undefined_flags(const struct bt_block *b)
-{
-	uint32_t undef = 0;
-	for (unsigned i = 0; i < b->ninsn; i++) {
-		const struct insn *in = &b->insns[i];
-		const struct opinfo *oi = &opinfo[in->op];
-		if (bt_native_form(in))
-			undef = (undef & ~(oi->fw & ~oi->fu)) | oi->fu;
-		else
-			undef &= ~oi->fw;
-	}
-	return undef;
-}
-
 struct byteval {
 	uint32_t pa, seq;
-	uint8_t v;
+	uint8_t old, v;
 };
 
 static int by_pa_seq(const void *a, const void *b)
@@ -99,7 +84,9 @@ static int by_pa_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The final value of every byte written, sorted by address */
+/* What a run changed in memory: every byte whose last value differs from
+ * the one before its first write, sorted by address.  (A read-modify-write
+ * form may be logged as a store of the same value.) */
 static struct byteval *final_bytes(const struct ml_write *w, unsigned n, unsigned *count)
 {
 	struct byteval *v = malloc((size_t)(4 * n + 1) * sizeof(*v));
@@ -108,16 +95,21 @@ static struct byteval *final_bytes(const struct ml_write *w, unsigned n, unsigne
 	unsigned k = 0;
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned j = 0; j < w[i].size; j++)
-			v[k++] = (struct byteval){ w[i].pa + j, k, (uint8_t)(w[i].val >> (8 * j)) };
+			v[k++] = (struct byteval){ w[i].pa + j, k, (uint8_t)(w[i].old >> (8 * j)),
+						   (uint8_t)(w[i].val >> (8 * j)) };
 	qsort(v, k, sizeof(*v), by_pa_seq);
 	unsigned m = 0;
 	for (unsigned i = 0; i < k; i++) {
 		if (m && v[m - 1].pa == v[i].pa)
-			v[m - 1] = v[i];
+			v[m - 1].v = v[i].v;   /* keeps the first write's old byte */
 		else
 			v[m++] = v[i];
 	}
-	*count = m;
+	unsigned c = 0;
+	for (unsigned i = 0; i < m; i++)
+		if (v[i].v != v[i].old)
+			v[c++] = v[i];
+	*count = c;
 	return v;
 }
 
@@ -131,8 +123,8 @@ static int report(struct bt *bt, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	int n = snprintf(bt->ls_report, sizeof(bt->ls_report), "block at %04x:%08x (%u instructions:",
-			 ls->s0.seg[S_CS].sel, b->eip, b->ninsn);
+	int n = snprintf(bt->ls_report, sizeof(bt->ls_report), "%s; block at %04x:%08x (%u instructions:",
+			 what, ls->s0.seg[S_CS].sel, b->eip, b->ninsn);
 	uint32_t eip = b->eip;
 	for (unsigned i = 0; i < b->ninsn && n > 0 && (size_t)n < sizeof(bt->ls_report); i++) {
 		n += snprintf(bt->ls_report + n, sizeof(bt->ls_report) - (size_t)n, "%s %08x %s", i ? ";" : "",
@@ -140,7 +132,7 @@ static int report(struct bt *bt, const char *fmt, ...)
 		eip += b->insns[i].len;
 	}
 	if (n > 0 && (size_t)n < sizeof(bt->ls_report))
-		snprintf(bt->ls_report + n, sizeof(bt->ls_report) - (size_t)n, "): %s", what);
+		snprintf(bt->ls_report + n, sizeof(bt->ls_report) - (size_t)n, ")");
 	bt->ls_failed = true;
 	return 1;
 }
@@ -174,7 +166,7 @@ static int compare(struct bt *bt, bool fault_bt, bool fault_int)
 			return report(bt, "%s: translated %08x, interpreted %08x", reg_names[i], t->r[i], c->r[i]);
 	if (t->eip != c->eip)
 		return report(bt, "EIP: translated %08x, interpreted %08x", t->eip, c->eip);
-	uint32_t mask = ~undefined_flags(ls->b) & ~F_RF;
+	uint32_t mask = ~ls->b->undef_flags & ~F_RF;
 	if ((t->eflags ^ c->eflags) & mask)
 		return report(bt, "EFLAGS: translated %08x, interpreted %08x (compared bits %08x)", t->eflags,
 			      c->eflags, mask);
@@ -203,7 +195,7 @@ static int compare(struct bt *bt, bool fault_bt, bool fault_int)
 		for (unsigned i = 0; i < nt || i < nc; i++) {
 			if (i >= nt || i >= nc || bt_bytes[i].pa != int_bytes[i].pa) {
 				uint32_t pa = i >= nt ? int_bytes[i].pa : bt_bytes[i].pa;
-				r = report(bt, "memory: only the %s wrote physical %08x",
+				r = report(bt, "memory: only the %s changed physical %08x",
 					   i >= nt || (i < nc && int_bytes[i].pa < bt_bytes[i].pa) ? "interpreter" : "translated code",
 					   i < nc && i < nt && int_bytes[i].pa < bt_bytes[i].pa ? int_bytes[i].pa : pa);
 				break;

@@ -83,7 +83,7 @@ bool bt_native_form(const struct insn *in)
 		return false;
 	if (INSN_MEMOP(in) || (in->pfx & (PFX_LOCK | PFX_F2 | PFX_F3)))
 		return false;
-	if (oi->attr & A_NO64)
+	if (oi->attr & (A_NO64 | A_VIRT))
 		return false;
 	/* DIV and IDIV (F6/F7 /6 /7) may raise #DE: the handler checks */
 	if (in->map == 0 && (in->opc == 0xf6 || in->opc == 0xf7) && INSN_REG(in) >= 6)
@@ -380,7 +380,7 @@ static bool inline_mem_form(const struct insn *in, uint32_t mode)
 		return false;
 	if (in->pfx & (PFX_F2 | PFX_F3))
 		return false;
-	if (oi->attr & A_NO64)
+	if (oi->attr & (A_NO64 | A_VIRT))
 		return false;
 	if (in->map == 0 && (in->opc == 0xf6 || in->opc == 0xf7) && INSN_REG(in) >= 6)
 		return false;
@@ -392,13 +392,15 @@ static bool inline_mem_form(const struct insn *in, uint32_t mode)
 	return operand_shape(oi->operands).ok;
 }
 
-/* Does the form write its memory operand?  Only forms whose destination is
- * a register (G first) and CMP/TEST read it alone; anything else uses the
- * write class (a write entry is also readable). */
+/* Does the form only read its memory operand?  Forms whose destination is a
+ * register (G first), CMP, TEST and one-operand MUL/IMUL (F6/F7 /4 /5) do;
+ * anything else uses the write class (a write entry is also readable). */
 static bool mem_form_reads_only(const struct insn *in)
 {
 	const struct opinfo *oi = &opinfo[in->op];
 	if (oi->operands[0] == 'G')
+		return true;
+	if (in->map == 0 && (in->opc == 0xf6 || in->opc == 0xf7) && (INSN_REG(in) == 4 || INSN_REG(in) == 5))
 		return true;
 	return !strcmp(oi->mnem, "cmp") || !strcmp(oi->mnem, "test");
 }
@@ -714,12 +716,14 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 				goto handler;
 			}
 			bt->stats.native_insns++;
+			b->undef_flags = (b->undef_flags & ~(oi->fw & ~oi->fu)) | oi->fu;
 			t.pending++;
 			goto next_insn;
 		}
 	handler:
 		/* everything else: the interpreter's handler */
 		bt->stats.helper_insns++;
+		b->undef_flags &= ~oi->fw;
 		if (last) {
 			bool direct = in->op == op_CALL_Jz && in->osize == 4;
 			emit_handler_call(&t, in, eips[i], true);

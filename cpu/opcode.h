@@ -133,6 +133,11 @@
  *   mode (SDM Vol. 2 Appendix A, "i64"; C4/C5 are VEX, 63 is MOVSXD): the
  *   translator never emits it as itself.  40-4F (INC/DEC r, REX prefixes on
  *   the host) are written as FF /0 /1 instead and are not marked.
+ * A_VIRT    the translator never lets the host run the form as itself, even
+ *   at CPL 3 where nothing traps: its result is the virtual machine's, not the
+ *   host's (CPUID: the virtual CPU's identity; RDTSC, RDPMC: its clocks and
+ *   counters), or the encoding is hint space that the host CPU may give a
+ *   meaning of its own (0F 19-0F 1E: MPX, CET, CLDEMOTE on later parts).
  */
 #define A_PRIV    (1u << 0)   /* CPL 0 only (#GP(0) otherwise) */
 #define A_SENS    (1u << 1)   /* sensitive: depends on privilege other than by #GP (above) */
@@ -154,6 +159,7 @@
 #define A_FWAIT   (1u << 16)  /* WAIT/FWAIT: #NM only when CR0.MP and CR0.TS are both set
                                  (SDM Vol. 3 table 2-2), not for CR0.EM */
 #define A_NO64    (1u << 18)  /* not valid as itself in 64-bit mode (above) */
+#define A_VIRT    (1u << 19)  /* never run as itself: the virtual machine's answer (above) */
 #define A_NOWAIT  (1u << 17)  /* non-waiting x87 control form (FNINIT, FNSTSW ...): runs
                                  without taking a pending x87 exception (SDM Vol. 1 8.3.11) */
 
