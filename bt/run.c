@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../cpu/interp.h"
@@ -447,14 +448,26 @@ int bt_attach(struct cpu *cpu, const struct bt_options *opt, char *err, size_t e
 	if (opt)
 		bt->opt = *opt;
 	bt->size = bt->opt.code_size ? bt->opt.code_size : BT_DEFAULT_CODE_SIZE;
-	bt->memfd = memfd_create("shade86-code", MFD_CLOEXEC);
-	if (bt->memfd < 0 || ftruncate(bt->memfd, (off_t)bt->size)) {
-		snprintf(err, errlen, "code buffer: %s", strerror(errno));
-		goto fail;
+	/* W^X: one writable and one executable view of the same pages: a memfd
+	 * mapped twice, or (where a file size limit refuses the memfd, as under
+	 * ulimit -f) a shared anonymous mapping aliased with mremap */
+	struct rlimit fsize;
+	bool fits = getrlimit(RLIMIT_FSIZE, &fsize) || fsize.rlim_cur == RLIM_INFINITY || fsize.rlim_cur >= bt->size;
+	bt->memfd = fits ? memfd_create("shade86-code", MFD_CLOEXEC) : -1;
+	if (bt->memfd >= 0 && ftruncate(bt->memfd, (off_t)bt->size) == 0) {
+		bt->wbase = mmap(NULL, bt->size, PROT_READ | PROT_WRITE, MAP_SHARED, bt->memfd, 0);
+		bt->xbase = mmap(NULL, bt->size, PROT_READ | PROT_EXEC, MAP_SHARED, bt->memfd, 0);
+	} else {
+		if (bt->memfd >= 0)
+			close(bt->memfd);
+		bt->memfd = -1;
+		bt->wbase = mmap(NULL, bt->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		bt->xbase = bt->wbase == MAP_FAILED ? MAP_FAILED : mremap(bt->wbase, 0, bt->size, MREMAP_MAYMOVE);
+		if (bt->xbase != MAP_FAILED && mprotect(bt->xbase, bt->size, PROT_READ | PROT_EXEC)) {
+			munmap(bt->xbase, bt->size);
+			bt->xbase = MAP_FAILED;
+		}
 	}
-	/* W^X: one writable and one executable view of the same pages */
-	bt->wbase = mmap(NULL, bt->size, PROT_READ | PROT_WRITE, MAP_SHARED, bt->memfd, 0);
-	bt->xbase = mmap(NULL, bt->size, PROT_READ | PROT_EXEC, MAP_SHARED, bt->memfd, 0);
 	if (bt->wbase == MAP_FAILED || bt->xbase == MAP_FAILED) {
 		snprintf(err, errlen, "code buffer: %s", strerror(errno));
 		goto fail;
@@ -487,7 +500,7 @@ fail:
 		munmap(bt->wbase, bt->size);
 	if (bt->xbase && bt->xbase != MAP_FAILED)
 		munmap(bt->xbase, bt->size);
-	if (bt->memfd > 0)
+	if (bt->memfd >= 0)
 		close(bt->memfd);
 	free(bt->page_blocks);
 	free(bt);
@@ -505,7 +518,8 @@ void bt_detach(struct cpu *cpu)
 	cpu->mem->map_opaque = bt->prev_map_opaque;
 	munmap(bt->wbase, bt->size);
 	munmap(bt->xbase, bt->size);
-	close(bt->memfd);
+	if (bt->memfd >= 0)
+		close(bt->memfd);
 	lockstep_free(bt);
 	if (bt->dump)
 		fclose(bt->dump);
