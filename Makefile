@@ -5,7 +5,8 @@
 #   make run        the demo guest (in a window when there is a display)
 #   make run-linux  boot the Linux test image with a shell on the terminal
 #   make demo       the small built-in demo program on the test machine
-#   make check-linux  boot Linux (3 ways) and memtest86+ (slow)
+#   make check-linux  boot Linux (3 ways) and memtest86+ (slow); LINUX_ARGS="--engine interp"
+#   make check-linux-lockstep  one Linux boot under --check-lockstep
 #   make fuzz-decoder N=...   longer decoder-vs-capstone run
 #   make fuzz-fpu N=...       longer x87 and MMX/SSE/SSE2 vs host runs
 
@@ -230,7 +231,11 @@ bench-linux: shade86 $(LINUX_OUT)/.stamp
 
 # Linux and memtest86+ boots (minutes each on the interpreter)
 check-linux: all $(LINUX_OUT)/.stamp
-	sh tests/run-linux-tests.sh ./shade86 $(LINUX_OUT)
+	sh tests/run-linux-tests.sh ./shade86 $(LINUX_OUT) $(LINUX_ARGS)
+
+# one Linux boot with every translated block checked against the interpreter
+check-linux-lockstep: all $(LINUX_OUT)/.stamp
+	LINUX_TESTS=lockstep sh tests/run-linux-tests.sh ./shade86 $(LINUX_OUT) --check-lockstep
 
 N ?= 20000000
 fuzz-decoder: $(B)/decoder-diff
@@ -247,6 +252,6 @@ clean:
 distclean: clean
 	rm -f config.mk config.h
 
-.PHONY: all check check-linux bench bench-linux run run-linux demo fuzz-decoder fuzz-fpu clean distclean
+.PHONY: all check check-linux check-linux-lockstep bench bench-linux run run-linux demo fuzz-decoder fuzz-fpu clean distclean
 
 -include $(shell find $(B) -path $(B)/linux -prune -o -name '*.d' -type f -print 2>/dev/null)

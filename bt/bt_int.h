@@ -45,11 +45,13 @@ struct bt_block {
 #define BT_MODE_CPL    0x03u
 #define BT_MODE_CODE32 0x04u
 #define BT_MODE_STACK32 0x08u
+#define BT_MODE_CSBIG  0x10u          /* CS limit 0xffffffff: no limit check on near targets */
 /* segment s is 4 GiB (present, expand-up, writable data, limit 0xffffffff):
  * the block accesses memory through it inline */
 #define BT_MODE_SEGBIG(s)  (0x100u << (s))
 /* and its base is 0 (else the inline path adds the base at run time) */
 #define BT_MODE_SEGZERO(s) (0x10000u << (s))
+#define BT_MODE_SSFLAT (BT_MODE_SEGBIG(S_SS) | BT_MODE_SEGZERO(S_SS))
 
 #define BT_HASH_SIZE (1u << 16)
 

@@ -17,7 +17,8 @@
 uint32_t bt_mode_of(const struct cpu *cpu)
 {
 	uint32_t m = (uint32_t)cpu->cpl | ((cpu->seg[S_CS].attr & SA_DB) ? BT_MODE_CODE32 : 0) |
-		     ((cpu->seg[S_SS].attr & SA_DB) ? BT_MODE_STACK32 : 0);
+		     ((cpu->seg[S_SS].attr & SA_DB) ? BT_MODE_STACK32 : 0) |
+		     (cpu->seg[S_CS].limit == 0xffffffffu ? BT_MODE_CSBIG : 0);
 	for (int i = 0; i < 6; i++) {
 		const struct seg *sg = &cpu->seg[i];
 		/* data, writable, expand-up (type 001x), present, 4 GiB */
@@ -110,6 +111,8 @@ struct slow {
 	unsigned insn;            /* index in the block */
 	unsigned pending;         /* icount owed before the instruction */
 	enum flags_at before, after;
+	bool to_r11;              /* the fast path leaves the next EIP in r11 (RET) */
+	bool ends_block;          /* the block leaves right after the join */
 };
 
 struct tctx {
@@ -415,36 +418,32 @@ static bool needs_flags_in(const struct insn *in)
 	return (oi->fr & F_OSZAPC) || (w && w != F_OSZAPC);
 }
 
-/* The inline access: r11 = linear address, r10 = the shadow entry (addend),
- * the access as [r10 + r11]; a miss, a tagged entry or a page crossing goes
- * to the slow path (the handler).  Returns false (nothing emitted) when the
- * form cannot be written this way. */
-static bool emit_inline_mem(struct tctx *t, const struct insn *in, const uint8_t *bytes, unsigned idx)
-{
-	struct emit *e = &t->e;
-	struct opnd_shape s = operand_shape(opinfo[in->op].operands);
-	uint8_t rex;
-	bool byte_high;
-	reg_rex(in, &s, &rex, &byte_high);
-	if (byte_high || t->nslow >= MAX_SLOW)
-		return false;   /* AH..BH cannot be named with the REX that r10/r11 need */
-	unsigned size = e_size(in);
-	bool user = (t->b->mode & BT_MODE_CPL) == 3;
-	unsigned cls = SHADOW_CLASS(user, !mem_form_reads_only(in));
-	struct slow *sl = &t->slow[t->nslow];
+/* ---- inline accesses ----
+ * r11 = the linear address, r10 = its shadow entry (mmu/shadow.h), the access
+ * is [r10 + r11 - 1]; a miss, a slow entry or a page crossing goes to an
+ * out-of-line slow path that runs the handler from the state before the
+ * instruction (nothing guest-visible changes before the checks). */
 
+static struct slow *inline_begin(struct tctx *t, unsigned idx)
+{
+	if (t->nslow >= MAX_SLOW)
+		return NULL;
+	struct slow *sl = &t->slow[t->nslow];
 	flags_off_host(t);
 	sl->before = t->flags;
 	sl->pending = t->pending;
 	sl->insn = idx;
 	sl->njumps = 0;
-	emit_lea_ea(e, H_R11, in, false);
-	if (!(t->b->mode & BT_MODE_SEGZERO(in->seg))) {
-		e_load32(e, H_R10, OFF(seg[0].base) + 16 * in->seg);
-		/* lea r11d, [r11 + r10] (67) */
-		e8(e, 0x67); e8(e, 0x47); e8(e, 0x8d); e8(e, 0x1c); e8(e, 0x13);
-	}
-	/* r10 = stab[(lin >> 12) * 4 + cls]: r14 holds cpu->stab */
+	sl->to_r11 = false;
+	sl->ends_block = false;
+	return sl;
+}
+
+/* r10 = the entry for r11 in class cls; to the slow path unless fast and
+ * the size bytes stay in the page */
+static void emit_lookup(struct tctx *t, struct slow *sl, unsigned cls, unsigned size)
+{
+	struct emit *e = &t->e;
 	e8(e, 0x45); e8(e, 0x89); e8(e, 0xda);              /* mov r10d, r11d */
 	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xea); e8(e, 12);   /* shr r10d, 12 */
 	e8(e, 0x49); e8(e, 0xc1); e8(e, 0xe2); e8(e, 5);    /* shl r10, 5 */
@@ -462,30 +461,163 @@ static bool emit_inline_mem(struct tctx *t, const struct insn *in, const uint8_t
 		sl->jumps[sl->njumps++] = e->p;
 		e32(e, 0);
 	}
+}
+
+/* --check-lockstep logs what a store overwrites, and then what it wrote */
+static void emit_store_log(struct tctx *t, unsigned size, bool after)
+{
+	struct emit *e = &t->e;
+	if (!t->bt->opt.lockstep)
+		return;
+	unsigned k = size == 1 ? 0 : size == 2 ? 1 : 2;
+	if (!after) {
+		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1] */
+		e_call32(e, t->bt->log_store[k]);
+	} else {
+		e_call32(e, t->bt->log_stored[k]);
+	}
+}
+
+static void inline_end(struct tctx *t, struct slow *sl)
+{
+	sl->after = t->flags;
+	sl->join = emit_xaddr(&t->e, t->e.p);
+	t->nslow++;
+}
+
+/* ModRM + SIB for [r10 + r11 - 1] with reg in the ModRM reg field */
+static void emit_modrm_r10r11(struct emit *e, unsigned reg)
+{
+	e8(e, (uint8_t)(0x40 | ((reg & 7) << 3) | 4));     /* mod 01, r/m 100: SIB + disp8 */
+	e8(e, 0x1a);                                        /* SIB: index r11, base r10 */
+	e8(e, (uint8_t)-SE_MAPPED);
+}
+
+/* A memory form: the same instruction with its memory operand at
+ * [r10 + r11 - 1].  Returns false (nothing emitted) when the form cannot be
+ * written this way. */
+static bool emit_inline_mem(struct tctx *t, const struct insn *in, const uint8_t *bytes, unsigned idx)
+{
+	struct emit *e = &t->e;
+	struct opnd_shape s = operand_shape(opinfo[in->op].operands);
+	uint8_t rex;
+	bool byte_high;
+	reg_rex(in, &s, &rex, &byte_high);
+	if (byte_high)
+		return false;   /* AH..BH cannot be named with the REX that r10/r11 need */
+	unsigned size = e_size(in);
+	bool user = (t->b->mode & BT_MODE_CPL) == 3;
+	bool write = !mem_form_reads_only(in);
+	unsigned cls = SHADOW_CLASS(user, write);
+	struct slow *sl = inline_begin(t, idx);
+	if (!sl)
+		return false;
+	emit_lea_ea(e, H_R11, in, false);
+	if (!(t->b->mode & BT_MODE_SEGZERO(in->seg))) {
+		e_load32(e, H_R10, OFF(seg[0].base) + 16 * in->seg);
+		/* lea r11d, [r11 + r10] (67) */
+		e8(e, 0x67); e8(e, 0x47); e8(e, 0x8d); e8(e, 0x1c); e8(e, 0x13);
+	}
+	emit_lookup(t, sl, cls, size);
 	if (needs_flags_in(in))
 		flags_to_host(t);
-	if (t->bt->opt.lockstep && cls != SHADOW_CLASS(user, 0)) {
-		/* --check-lockstep logs what the store overwrites */
-		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1] */
-		e_call32(e, t->bt->log_store[size == 1 ? 0 : size == 2 ? 1 : 2]);
-	}
-	/* the instruction with [r10 + r11] for its memory operand */
+	if (write)
+		emit_store_log(t, size, false);
 	emit_kept_prefixes(e, in);
 	e8(e, (uint8_t)(0x40 | rex | REX_X | REX_B));
 	for (unsigned i = in->npfx; i < modrm_at(in); i++)
 		e8(e, bytes[i]);
-	e8(e, (uint8_t)(0x40 | (INSN_REG(in) << 3) | 4));   /* mod 01, r/m 100: SIB + disp8 */
-	e8(e, 0x1a);                                        /* SIB: index r11, base r10 */
-	e8(e, (uint8_t)-SE_MAPPED);                         /* [r10 + r11 - 1] */
+	emit_modrm_r10r11(e, INSN_REG(in));
 	for (unsigned i = imm_at(in); i < in->len; i++)
 		e8(e, bytes[i]);
-	if (t->bt->opt.lockstep && cls != SHADOW_CLASS(user, 0))
-		e_call32(e, t->bt->log_stored[size == 1 ? 0 : size == 2 ? 1 : 2]);
+	if (write)
+		emit_store_log(t, size, true);
 	if (opinfo[in->op].fw & F_OSZAPC)
 		t->flags = FL_HOST;
-	sl->after = t->flags;
-	sl->join = emit_xaddr(e, e->p);
-	t->nslow++;
+	inline_end(t, sl);
+	return true;
+}
+
+/* The stack forms run inline with a 32-bit stack through an SS of 4 GiB at
+ * base 0: PUSH r32/imm, POP r32, CALL rel32 (the push; the block ends with a
+ * direct exit), RET [imm16] (r11 = the return address for the exit), LEAVE. */
+static bool stack_form(const struct insn *in, uint32_t mode)
+{
+	if (in->osize != 4 || !(mode & BT_MODE_STACK32) || (mode & BT_MODE_SSFLAT) != BT_MODE_SSFLAT)
+		return false;
+	switch (in->op) {
+	case op_PUSH_Zv: case op_PUSH_Iz: case op_PUSH_Ibs: case op_CALL_Jz: case op_LEAVE:
+		return true;
+	case op_POP_Zv:
+		return (in->opc & 7) != R_ESP;
+	case op_RET: case op_RET_Iw:
+		return (mode & BT_MODE_CSBIG) != 0;   /* no CS limit check for the target */
+	default:
+		return false;
+	}
+}
+
+static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned idx, uint32_t next)
+{
+	struct emit *e = &t->e;
+	bool user = (t->b->mode & BT_MODE_CPL) == 3;
+	struct slow *sl = inline_begin(t, idx);
+	if (!sl)
+		return false;
+	switch (in->op) {
+	case op_PUSH_Zv: case op_PUSH_Iz: case op_PUSH_Ibs: case op_CALL_Jz: {
+		e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x5c); e8(e, 0x24); e8(e, 0xfc); /* lea r11d, [r12 - 4] */
+		emit_lookup(t, sl, SHADOW_CLASS(user, 1), 4);
+		emit_store_log(t, 4, false);
+		if (in->op == op_PUSH_Zv) {
+			int r = host_reg[in->opc & 7];
+			e8(e, (uint8_t)(0x40 | REX_X | REX_B | ((r & 8) ? REX_R : 0)));
+			e8(e, 0x89);                            /* mov [r10 + r11 - 1], r32 */
+			emit_modrm_r10r11(e, (unsigned)r);
+		} else {
+			uint32_t v = in->op == op_CALL_Jz ? next : in->imm;
+			e8(e, 0x43); e8(e, 0xc7);               /* mov dword [r10 + r11 - 1], imm32 */
+			emit_modrm_r10r11(e, 0);
+			e32(e, v);
+		}
+		emit_store_log(t, 4, true);
+		e8(e, 0x45); e8(e, 0x89); e8(e, 0xdc);          /* mov r12d, r11d */
+		sl->ends_block = in->op == op_CALL_Jz;
+		break;
+	}
+	case op_POP_Zv: {
+		int r = host_reg[in->opc & 7];
+		e8(e, 0x45); e8(e, 0x89); e8(e, 0xe3);          /* mov r11d, r12d */
+		emit_lookup(t, sl, SHADOW_CLASS(user, 0), 4);
+		e8(e, (uint8_t)(0x40 | REX_X | REX_B | ((r & 8) ? REX_R : 0)));
+		e8(e, 0x8b);                                    /* mov r32, [r10 + r11 - 1] */
+		emit_modrm_r10r11(e, (unsigned)r);
+		e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x64); e8(e, 0x24); e8(e, 0x04); /* lea r12d, [r12 + 4] */
+		break;
+	}
+	case op_LEAVE: {
+		e8(e, 0x41); e8(e, 0x89); e8(e, 0xeb);          /* mov r11d, ebp */
+		emit_lookup(t, sl, SHADOW_CLASS(user, 0), 4);
+		e8(e, 0x67); e8(e, 0x44); e8(e, 0x8d); e8(e, 0x65); e8(e, 0x04); /* lea r12d, [ebp + 4] */
+		e8(e, 0x43); e8(e, 0x8b);                       /* mov ebp, [r10 + r11 - 1] */
+		emit_modrm_r10r11(e, H_RBP);
+		break;
+	}
+	case op_RET: case op_RET_Iw: {
+		uint32_t pop = 4 + (in->op == op_RET_Iw ? (in->imm & 0xffff) : 0);
+		e8(e, 0x45); e8(e, 0x89); e8(e, 0xe3);          /* mov r11d, r12d */
+		emit_lookup(t, sl, SHADOW_CLASS(user, 0), 4);
+		e8(e, 0x47); e8(e, 0x8b);                       /* mov r11d, [r10 + r11 - 1] */
+		emit_modrm_r10r11(e, H_R11);
+		e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0xa4); e8(e, 0x24); e32(e, pop); /* lea r12d, [r12 + pop] */
+		sl->to_r11 = true;
+		sl->ends_block = true;
+		break;
+	}
+	default:
+		return false;
+	}
+	inline_end(t, sl);
 	return true;
 }
 
@@ -539,8 +671,13 @@ static void emit_slow_paths(struct tctx *t)
 		struct insn *in = &t->b->insns[sl->insn];
 		uint32_t eip = t->eips[sl->insn];
 		emit_handler_call(t, in, eip, false);   /* flags to memory, icount flushed */
-		/* the fast path owes pending + 1 at the join: give back what was added */
-		emit_smc_check(t, eip + in->len, 1);
+		/* the fast path owes pending + 1 at the join: give back what was added.
+		 * A block that leaves right after the join needs no SMC check: its
+		 * exit goes through the dispatcher or a patched jump, both correct */
+		if (!sl->ends_block)
+			emit_smc_check(t, eip + in->len, 1);
+		if (sl->to_r11)
+			e_load32(e, H_R11, OFF(next_eip));
 		if (sl->pending)
 			e_add_mem64_imm(e, OFF(icount), -(int32_t)sl->pending);
 		flags_convert_from_mem(t, sl->after);
@@ -689,6 +826,30 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			flush_icount(&t);
 			emit_direct_exit(&t, next + in->imm);
 			break;
+		}
+		if (stack_form(in, b->mode)) {
+			enum flags_at fl = t.flags;
+			uint8_t *mark = e->p;
+			if (emit_inline_stack(&t, in, i, next)) {
+				bt->stats.native_insns++;
+				t.pending++;
+				if (in->op == op_CALL_Jz) {
+					flags_to_memory(&t);
+					flush_icount(&t);
+					emit_direct_exit(&t, next + in->imm);
+					break;
+				}
+				if (in->op == op_RET || in->op == op_RET_Iw) {
+					e_store32(e, H_R11, OFF(eip));
+					flags_to_memory(&t);
+					flush_icount(&t);
+					emit_dynamic_exit(&t);
+					break;
+				}
+				goto next_insn;
+			}
+			e->p = mark;
+			t.flags = fl;
 		}
 		if (in->op == op_LEA_GvM && in->asize == 4) {
 			/* the address, no access: LEA with 32-bit wrap-around */

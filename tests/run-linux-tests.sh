@@ -9,9 +9,13 @@
 # Each run has a --timeout; the serial output of a failed run is shown.
 # Only the first boot runs the kernel's crypto self-tests (over a minute on
 # the interpreter); the others pass cryptomgr.notests.
-# Usage: tests/run-linux-tests.sh [SHADE86] [IMAGE_DIR]
+# Usage: tests/run-linux-tests.sh [SHADE86] [IMAGE_DIR] [SHADE86 OPTIONS...]
+#   (for example --engine interp, or --check-lockstep with "lockstep" as the
+#   only test: LINUX_TESTS=lockstep boots the -kernel image once, checked)
 SHADE86=${1:-./shade86}
 D=${2:-build/linux}
+shift 2 2>/dev/null
+EXTRA="$*"
 T=${LINUX_TIMEOUT:-900}
 # no window pops up during the tests, even on a desktop
 unset DISPLAY WAYLAND_DISPLAY
@@ -33,7 +37,8 @@ run() {
 	name=$1 want=$2 pat=$3
 	shift 3
 	start=$(date +%s)
-	"$SHADE86" -m 128 -serial "file:$tmp/serial.txt" --timeout "$T" "$@" 2> "$tmp/err"
+	# shellcheck disable=SC2086
+	"$SHADE86" $EXTRA -m 128 -serial "file:$tmp/serial.txt" --timeout "$T" "$@" 2> "$tmp/err"
 	st=$?
 	secs=$(( $(date +%s) - start ))
 	if [ $st = "$want" ] && grep -Eq "$pat" "$tmp/serial.txt"; then
@@ -46,6 +51,13 @@ run() {
 	fi
 }
 
+if [ "${LINUX_TESTS:-all}" = lockstep ]; then
+	run "Linux -kernel $EXTRA" 0 '^SHADE86-LINUX-PASS' \
+		-kernel "$D/vmlinuz" -initrd "$D/initrd.img" -append "console=ttyS0 cryptomgr.notests"
+	echo "linux tests${EXTRA:+ ($EXTRA)}: $pass passed, $fail failed"
+	[ $fail = 0 ]
+	exit
+fi
 run "Linux -kernel, ACPI power-off" 0 '^SHADE86-LINUX-PASS' \
 	-kernel "$D/vmlinuz" -initrd "$D/initrd.img" -append "console=ttyS0"
 run "Linux -kernel acpi=off nolapic noapic, APM power-off" 0 '^SHADE86-LINUX-PASS' \
@@ -57,7 +69,8 @@ run "Linux from a syslinux disk" 0 '^SHADE86-LINUX-PASS' \
 shell_test() {
 	mkfifo "$tmp/in"
 	start=$(date +%s)
-	"$SHADE86" -m 128 -kernel "$D/vmlinuz" -initrd "$D/initrd.img" \
+	# shellcheck disable=SC2086
+	"$SHADE86" $EXTRA -m 128 -kernel "$D/vmlinuz" -initrd "$D/initrd.img" \
 		-append "console=ttyS0 cryptomgr.notests shade86.shell" -serial stdio \
 		--timeout "$T" < "$tmp/in" > "$tmp/shell.txt" 2> "$tmp/err" &
 	pid=$!
@@ -91,5 +104,5 @@ MEMTEST_PATTERN='#0 +\[Address test, walking ones'
 run "memtest86+ starts its first test" 0 "$MEMTEST_PATTERN" \
 	-kernel "$D/memtest.bin" -append "console=ttyS0,115200" --exit-on-serial "$MEMTEST_PATTERN"
 
-echo "linux tests: $pass passed, $fail failed"
+echo "linux tests${EXTRA:+ ($EXTRA)}: $pass passed, $fail failed"
 [ $fail = 0 ]
