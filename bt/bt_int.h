@@ -55,6 +55,28 @@ struct bt_block {
 
 #define BT_HASH_SIZE (1u << 16)
 
+/* The jump cache: translated code's own lookup for targets known only at
+ * run time (RET, indirect JMP/CALL) and for direct jumps to another page
+ * (never chained), keyed by linear EIP.  An entry is used only when the
+ * block is still valid, was made for the same mode and CS base, and the
+ * target's linear page still maps to the block's bytes (the shadow entry
+ * gives the host address): no flush on CR3 or page-table changes. */
+#define BT_JC_SIZE 4096u
+struct bt_jc_entry {
+	uint32_t lin;
+	uint32_t mode;
+	uint32_t cs_base;
+	uint32_t pad;
+	const uint8_t *host;
+	struct bt_block *block;
+};
+_Static_assert(sizeof(struct bt_jc_entry) == 32, "jump cache entries are 32 bytes");
+
+static inline unsigned bt_jc_index(uint32_t lin)
+{
+	return (lin ^ (lin >> 10)) & (BT_JC_SIZE - 1);
+}
+
 struct bt {
 	struct cpu *cpu;
 	struct bt_options opt;
@@ -73,6 +95,7 @@ struct bt {
 	size_t fixed_len;
 	/* blocks */
 	struct bt_block *hash[BT_HASH_SIZE];
+	struct bt_jc_entry *jc;          /* BT_JC_SIZE entries */
 	struct bt_block **page_blocks;   /* per RAM page */
 	uint32_t npages;
 	struct bt_block *all;

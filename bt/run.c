@@ -21,7 +21,7 @@
 #define OFF(f) ((int32_t)offsetof(struct cpu, f))
 #define OFF_R(i) ((int32_t)(offsetof(struct cpu, r) + 4 * (i)))
 
-#define BT_DEFAULT_CODE_SIZE (64u << 20)
+#define BT_DEFAULT_CODE_SIZE (128u << 20)
 
 static const int host_reg[8] = { H_RAX, H_RCX, H_RDX, H_RBX, H_R12, H_RBP, H_RSI, H_RDI };
 
@@ -275,6 +275,7 @@ static void free_blocks(struct bt *bt)
 	}
 	bt->all = NULL;
 	memset(bt->hash, 0, sizeof(bt->hash));
+	memset(bt->jc, 0, BT_JC_SIZE * sizeof(*bt->jc));
 	for (uint32_t pg = 0; pg < bt->npages; pg++) {
 		if (bt->page_blocks[pg]) {
 			bt->page_blocks[pg] = NULL;
@@ -338,7 +339,7 @@ static struct bt_block *find_block(struct bt *bt)
 	uint32_t mode = bt_mode_of(cpu);
 	struct bt_block *b = lookup(bt, host, cpu->eip, cs->base, mode);
 	if (b)
-		return b;
+		goto found;
 	b = bt_translate(bt, host, winlen);
 	if (!b && bt->used >= bt->size) {
 		bt_flush(cpu);
@@ -346,6 +347,12 @@ static struct bt_block *find_block(struct bt *bt)
 	}
 	if (b)
 		insert(bt, b);
+found:
+	if (b) {
+		struct bt_jc_entry *j = &bt->jc[bt_jc_index(lin)];
+		*j = (struct bt_jc_entry){ lin, mode, cs->base, 0, host, b };
+		bt->stats.jc_fills++;
+	}
 	return b;
 }
 
@@ -472,6 +479,11 @@ int bt_attach(struct cpu *cpu, const struct bt_options *opt, char *err, size_t e
 		snprintf(err, errlen, "code buffer: %s", strerror(errno));
 		goto fail;
 	}
+	bt->jc = calloc(BT_JC_SIZE, sizeof(*bt->jc));
+	if (!bt->jc) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	bt->npages = cpu->mem->ram_size >> 12;
 	bt->page_blocks = calloc(bt->npages ? bt->npages : 1, sizeof(*bt->page_blocks));
 	if (!bt->page_blocks) {
@@ -503,6 +515,7 @@ fail:
 	if (bt->memfd >= 0)
 		close(bt->memfd);
 	free(bt->page_blocks);
+	free(bt->jc);
 	free(bt);
 	return -1;
 }
@@ -524,6 +537,7 @@ void bt_detach(struct cpu *cpu)
 	if (bt->dump)
 		fclose(bt->dump);
 	free(bt->page_blocks);
+	free(bt->jc);
 	free(bt);
 	cpu->bt = NULL;
 	cpu->engine = NULL;

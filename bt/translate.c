@@ -198,6 +198,8 @@ static void flush_icount(struct tctx *t)
 	}
 }
 
+static void emit_jc_probe(struct tctx *t);
+
 /* A direct exit to target_eip: flags in memory, icount updated, then a
  * patchable jump to a stub that stores EIP and returns to the dispatcher
  * with the exit record. */
@@ -212,6 +214,13 @@ static void emit_direct_exit(struct tctx *t, uint32_t target_eip)
 	x->jmp_field = emit_xaddr(e, field);
 	x->stub = emit_xaddr(e, e->p);
 	e_store_imm32(e, OFF(eip), target_eip);
+	uint32_t lin = b->cs_base + target_eip;
+	if ((lin >> 12) != ((b->cs_base + b->eip) >> 12) && !t->bt->opt.lockstep) {
+		/* another page: never chained; the jump cache may know it */
+		e_mov_imm32(e, H_R8, lin);
+		e_mov_imm64(e, H_R10, (uint64_t)(uintptr_t)&t->bt->jc[bt_jc_index(lin)]);
+		emit_jc_probe(t);
+	}
 	e_mov_imm64(e, H_R11, (uint64_t)(uintptr_t)x);
 	e_jmp32(e, t->bt->exit_common);
 }
@@ -222,6 +231,65 @@ static void emit_dynamic_exit(struct tctx *t)
 	struct emit *e = &t->e;
 	e_mov_imm32(e, H_R11, 0);
 	e_jmp32(e, t->bt->exit_common);
+}
+
+/* The jump cache lookup (bt_int.h) for the linear target in r8 with r10 =
+ * its entry: on a hit, jump to the block's checked entry; on a miss fall
+ * through.  Clobbers r9, r10, the host flags. */
+static void emit_jc_probe(struct tctx *t)
+{
+	struct emit *e = &t->e;
+	const struct bt_block *b = t->b;
+	unsigned cls = SHADOW_CLASS((b->mode & BT_MODE_CPL) == 3, 0);
+	uint8_t *miss[5];
+	e8(e, 0x45); e8(e, 0x3b); e8(e, 0x02);              /* cmp r8d, [r10] (lin) */
+	e8(e, 0x0f); e8(e, 0x85); miss[0] = e->p; e32(e, 0);
+	e8(e, 0x41); e8(e, 0x81); e8(e, 0x7a); e8(e, 4); e32(e, b->mode);     /* cmp dword [r10+4], mode */
+	e8(e, 0x0f); e8(e, 0x85); miss[1] = e->p; e32(e, 0);
+	e8(e, 0x41); e8(e, 0x81); e8(e, 0x7a); e8(e, 8); e32(e, b->cs_base);  /* cmp dword [r10+8], cs_base */
+	e8(e, 0x0f); e8(e, 0x85); miss[2] = e->p; e32(e, 0);
+	/* the linear page still maps to the block's bytes */
+	e8(e, 0x45); e8(e, 0x89); e8(e, 0xc1);              /* mov r9d, r8d */
+	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xe9); e8(e, 12);   /* shr r9d, 12 */
+	e8(e, 0x49); e8(e, 0xc1); e8(e, 0xe1); e8(e, 5);    /* shl r9, 5 */
+	e8(e, 0x4f); e8(e, 0x8b); e8(e, 0x4c); e8(e, 0x0e); e8(e, (uint8_t)(cls * 8)); /* mov r9, [r14+r9+cls*8] */
+	e8(e, 0x41); e8(e, 0x80); e8(e, 0xf9); e8(e, SE_MAPPED);   /* cmp r9b, SE_MAPPED */
+	e8(e, 0x0f); e8(e, 0x85); miss[3] = e->p; e32(e, 0);
+	e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x4c); e8(e, 0x01); e8(e, (uint8_t)-SE_MAPPED); /* lea r9, [r9 + r8 - 1] */
+	e8(e, 0x4d); e8(e, 0x3b); e8(e, 0x4a); e8(e, 16);   /* cmp r9, [r10+16] (host) */
+	e8(e, 0x0f); e8(e, 0x85); miss[4] = e->p; e32(e, 0);
+	e8(e, 0x4d); e8(e, 0x8b); e8(e, 0x52); e8(e, 24);   /* mov r10, [r10+24] (block) */
+	e8(e, 0x41); e8(e, 0x80); e8(e, 0xba); e32(e, (uint32_t)offsetof(struct bt_block, valid)); e8(e, 0); /* cmp byte [r10+valid], 0 */
+	e8(e, 0x74); uint8_t *miss5 = e->p; e8(e, 0);       /* je miss */
+	e8(e, 0x41); e8(e, 0xff); e8(e, 0xa2); e32(e, (uint32_t)offsetof(struct bt_block, code)); /* jmp [r10+code] */
+	for (int i = 0; i < 5; i++) {
+		int32_t rel = (int32_t)(e->p - (miss[i] + 4));
+		memcpy(miss[i], &rel, 4);
+	}
+	*miss5 = (uint8_t)(e->p - (miss5 + 1));
+	t->bt->stats.jc_sites++;
+}
+
+/* Leave for the EIP in r11 (a RET, an indirect branch): through the jump
+ * cache when it knows the target, else to the dispatcher.  Flags in memory,
+ * icount up to date. */
+static void emit_indirect_exit(struct tctx *t)
+{
+	struct emit *e = &t->e;
+	e_store32(e, H_R11, OFF(eip));
+	/* r8 = linear target */
+	e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x83); e32(e, t->b->cs_base);   /* lea r8d, [r11 + cs_base] */
+	/* r10 = &jc[(lin ^ lin >> 10) & mask] */
+	e8(e, 0x45); e8(e, 0x89); e8(e, 0xc2);              /* mov r10d, r8d */
+	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xea); e8(e, 10);   /* shr r10d, 10 */
+	e8(e, 0x45); e8(e, 0x31); e8(e, 0xc2);              /* xor r10d, r8d */
+	e_alu_imm32(e, 4, H_R10, BT_JC_SIZE - 1);           /* and r10d, mask */
+	e8(e, 0x49); e8(e, 0xc1); e8(e, 0xe2); e8(e, 5);    /* shl r10, 5 */
+	e_mov_imm64(e, H_R9, (uint64_t)(uintptr_t)t->bt->jc);
+	e8(e, 0x4d); e8(e, 0x01); e8(e, 0xca);              /* add r10, r9 */
+	if (!t->bt->opt.lockstep)   /* lockstep compares one block per entry */
+		emit_jc_probe(t);
+	emit_dynamic_exit(t);
 }
 
 /* guest register i lives in host register host_reg[i] */
@@ -843,7 +911,8 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 					e_store32(e, H_R11, OFF(eip));
 					flags_to_memory(&t);
 					flush_icount(&t);
-					emit_dynamic_exit(&t);
+					e_load32(e, H_R11, OFF(eip));
+					emit_indirect_exit(&t);
 					break;
 				}
 				goto next_insn;
@@ -894,7 +963,10 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 				emit_direct_exit(&t, next + in->imm);
 			else if (!(oi->attr & (A_BRANCH | A_ENDBLK)) && !(in->rep && (oi->attr & A_STRING)))
 				emit_direct_exit(&t, next);
-			else
+			else if ((oi->attr & A_BRANCH) && !(oi->attr & A_ENDBLK)) {
+				e_load32(e, H_R11, OFF(eip));   /* near branches: RET, JMP/CALL r/m, LOOP ... */
+				emit_indirect_exit(&t);
+			} else
 				emit_dynamic_exit(&t);
 			break;
 		}
