@@ -106,7 +106,7 @@ struct bt {
 	FILE *dump;                   /* SHADE86_BT_DUMP=FILE: every block's host code */
 	/* lockstep */
 	struct lockstep *ls;
-	char ls_report[512];
+	char ls_report[2048];
 	bool ls_failed;
 };
 

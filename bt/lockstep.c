@@ -118,7 +118,7 @@ static int report(struct bt *bt, const char *fmt, ...)
 {
 	struct lockstep *ls = bt->ls;
 	const struct bt_block *b = ls->b;
-	char what[256];
+	char what[200];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);

@@ -10,8 +10,8 @@
 # Only the first boot runs the kernel's crypto self-tests (over a minute on
 # the interpreter); the others pass cryptomgr.notests.
 # Usage: tests/run-linux-tests.sh [SHADE86] [IMAGE_DIR] [SHADE86 OPTIONS...]
-#   (for example --engine interp, or --check-lockstep with "lockstep" as the
-#   only test: LINUX_TESTS=lockstep boots the -kernel image once, checked)
+#   (for example --engine interp or --check-lockstep); LINUX_TESTS=one boots
+#   the -kernel image once instead of running them all
 SHADE86=${1:-./shade86}
 D=${2:-build/linux}
 shift 2 2>/dev/null
@@ -51,7 +51,7 @@ run() {
 	fi
 }
 
-if [ "${LINUX_TESTS:-all}" = lockstep ]; then
+if [ "${LINUX_TESTS:-all}" = one ]; then
 	run "Linux -kernel $EXTRA" 0 '^SHADE86-LINUX-PASS' \
 		-kernel "$D/vmlinuz" -initrd "$D/initrd.img" -append "console=ttyS0 cryptomgr.notests"
 	echo "linux tests${EXTRA:+ ($EXTRA)}: $pass passed, $fail failed"
