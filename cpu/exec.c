@@ -135,7 +135,9 @@ uint64_t cpu_read_tsc(struct cpu *cpu)
 		return tsc_now(cpu);
 	/* the clock is an input like a device: --check-lockstep replays it */
 	uint32_t lo, hi;
-	if (memlog_dev_read(ml, MLIO_CLOCK, 0, 4, &lo) & memlog_dev_read(ml, MLIO_CLOCK, 1, 4, &hi)) {
+	bool record = memlog_dev_read(ml, MLIO_CLOCK, 0, 4, &lo);   /* both halves, in order */
+	record = memlog_dev_read(ml, MLIO_CLOCK, 1, 4, &hi) && record;
+	if (record) {
 		uint64_t t = tsc_now(cpu);
 		lo = (uint32_t)t;
 		hi = (uint32_t)(t >> 32);
