@@ -386,7 +386,10 @@ static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
 			goto out;
 	}
 	while (cpu->icount < limit) {
-		cpu_clear_request(cpu, CPU_REQ_SMC);
+		if (cpu->exit_req & CPU_REQ_SMC) {
+			bt->stats.smc_exits++;
+			cpu_clear_request(cpu, CPU_REQ_SMC);
+		}
 		ex = cpu_pending_exit(cpu);
 		if (ex == CPU_EXIT_RESET || ex == CPU_EXIT_STOP)
 			goto out;
