@@ -196,9 +196,13 @@ $(B)/native-loop: tests/bench/native-loop.c
 $(B)/mmu-bench: $(B)/tests/bench/mmu-bench.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
-bench: all $(B)/roms/bench.bin $(B)/native-loop $(B)/mmu-bench
-	@echo "== interpreter"
+$(B)/bt-latency: $(B)/tests/bench/bt-latency.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+
+bench: all $(B)/roms/bench.bin $(B)/native-loop $(B)/mmu-bench $(B)/bt-latency
+	@echo "== translated and interpreted"
 	sh tests/bench.sh ./shade86 $(B)
+	$(B)/bt-latency $(B)/roms/bench.bin 1000
 	@echo "== shadow MMU"
 	$(B)/mmu-bench
 	@echo "== tracing"

@@ -53,7 +53,7 @@ struct bt_block {
 #define BT_MODE_SEGZERO(s) (0x10000u << (s))
 #define BT_MODE_SSFLAT (BT_MODE_SEGBIG(S_SS) | BT_MODE_SEGZERO(S_SS))
 
-#define BT_HASH_SIZE (1u << 16)
+#define BT_HASH_SIZE (1u << 18)
 
 /* The jump cache: translated code's own lookup for targets known only at
  * run time (RET, indirect JMP/CALL) and for direct jumps to another page

@@ -29,11 +29,18 @@ typedef struct bt_exit *enter_fn(struct cpu *cpu, const uint8_t *code);
 
 /* ---- called from translated code ---- */
 
+/* An INTR that IF holds off does not make translated code leave */
+static inline void update_exit_mask(struct cpu *cpu)
+{
+	cpu->exit_mask = (cpu->eflags & F_IF) ? ~0u : ~CPU_REQ_INTR;
+}
+
 void bt_exec_insn(struct cpu *cpu, const struct insn *in)
 {
 	cpu->ex_esp = cpu->r[R_ESP];
 	cpu->ex_eflags = cpu->eflags;
 	cpu_execute(cpu, in);
+	update_exit_mask(cpu);
 }
 
 void bt_exec_last(struct cpu *cpu, const struct insn *in)
@@ -43,6 +50,7 @@ void bt_exec_last(struct cpu *cpu, const struct insn *in)
 	cpu_execute(cpu, in);
 	cpu->eip = cpu->next_eip;
 	cpu->icount++;
+	update_exit_mask(cpu);
 }
 
 void bt_log_store(struct cpu *cpu, uint8_t *host, unsigned size)
@@ -159,10 +167,9 @@ static void emit_fixed(struct bt *bt)
 
 static unsigned hash_of(const uint8_t *host, uint32_t eip)
 {
-	uintptr_t h = (uintptr_t)host;
-	h ^= h >> 17;
-	h ^= (uintptr_t)eip * 0x9e3779b1u;
-	return (unsigned)(h ^ (h >> 13)) & (BT_HASH_SIZE - 1);
+	uint64_t k = (uint64_t)(uintptr_t)host * 0x9e3779b97f4a7c15ull ^ (uint64_t)eip * 0xc2b2ae3d27d4eb4full;
+	k ^= k >> 29;
+	return (unsigned)(k >> 32) & (BT_HASH_SIZE - 1);
 }
 
 static struct bt_block *lookup(struct bt *bt, const uint8_t *host, uint32_t eip, uint32_t cs_base,
@@ -390,6 +397,12 @@ static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
 			bt->stats.smc_exits++;
 			cpu_clear_request(cpu, CPU_REQ_SMC);
 		}
+		if (cpu->exit_req & CPU_REQ_KICK) {
+			/* the host wants control back (cpu.h) */
+			cpu_clear_request(cpu, CPU_REQ_KICK);
+			ex = CPU_EXIT_NONE;
+			goto out;
+		}
 		ex = cpu_pending_exit(cpu);
 		if (ex == CPU_EXIT_RESET || ex == CPU_EXIT_STOP)
 			goto out;
@@ -421,6 +434,7 @@ static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
 		    ((from->from->cs_base + from->from->eip) >> 12) == ((b->cs_base + b->eip) >> 12))
 			chain(bt, from, b);
 		cpu->icount_limit = limit;
+		update_exit_mask(cpu);
 		bt->stats.enters++;
 		uint64_t before = cpu->icount;
 		if (bt->ls) {

@@ -849,7 +849,8 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	b->code = emit_xaddr(e, e->p);
 
 	/* entry checks (chained entries): a request, or the budget */
-	e_cmp_mem32_imm8(e, OFF(exit_req), 0);
+	e_load32(e, H_R11, OFF(exit_req));
+	e_op_mem(e, 0, 0x85, H_R11, H_R15, OFF(exit_mask));   /* test r11d, [exit_mask] */
 	e8(e, 0x0f); e8(e, 0x85);                     /* jne leave */
 	uint8_t *to_leave1 = e->p;
 	e32(e, 0);
@@ -953,7 +954,9 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	handler:
 		/* everything else: the interpreter's handler */
 		bt->stats.helper_insns++;
-		b->undef_flags &= ~oi->fw;
+		/* the interpreter's result: defined bits are defined; bits the SDM
+		 * leaves undefined stay undefined if they were (DIV passes them on) */
+		b->undef_flags &= ~(oi->fw & ~oi->fu);
 		if (last) {
 			bool direct = in->op == op_CALL_Jz && in->osize == 4;
 			emit_handler_call(&t, in, eips[i], true);

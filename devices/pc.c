@@ -353,9 +353,11 @@ void pc_reset(struct pc *pc)
 
 /* ---- running ---- */
 
-/* Instructions between looks at the clock in realtime mode (about 50-100 us
- * of guest time at interpreter speed). */
+/* Instructions between looks at the clock in realtime mode: about 50-100 us
+ * of guest time at interpreter speed, and about as long translated (each
+ * slice also costs the translator a lookup in its dispatcher). */
 #define SLICE 2048
+#define SLICE_TRANSLATED 32768
 
 static void advance_clock(struct pc *pc, uint64_t to)
 {
@@ -422,7 +424,8 @@ enum pc_event pc_run(struct pc *pc, uint64_t max)
 		uint64_t now = vclock_now(&pc->clock);
 		pc->slice_time = now;
 		pc->slice_icount = cpu->icount;
-		uint64_t slice = max < SLICE ? max : SLICE;
+		uint64_t slice_max = cpu->engine ? SLICE_TRANSLATED : SLICE;
+		uint64_t slice = max < slice_max ? max : slice_max;
 		if (icount) {
 			/* stop exactly at the next timer */
 			uint64_t next = vclock_next(&pc->clock);

@@ -140,6 +140,7 @@ static void ctx_flush(struct shadow *sh, struct shadow_ctx *c)
 	for (uint32_t i = 0; i < c->nfilled; i++)
 		drop_entries(c, c->filled[i]);
 	c->nfilled = 0;
+	memset(c->slots, 0, sizeof(c->slots));
 	c->gen++;
 	(void)sh;
 }
@@ -163,6 +164,7 @@ static void note_filled(struct shadow *sh, struct shadow_ctx *c, uint32_t page)
 	}
 	if (c->nfilled < c->capfilled)
 		c->filled[c->nfilled++] = page;
+	c->slots[page >> 15] |= 1u << ((page >> 10) & 31);
 }
 
 void shadow_flush_all(struct shadow *sh)
@@ -334,10 +336,17 @@ static void pd_written(struct shadow *sh, uint32_t pd, uint32_t i0, uint32_t i1)
 		struct shadow_ctx *c = &sh->ctx[k];
 		if (!c->used || !(c->mode & SHADOW_MODE_PG) || c->pdbr != pd)
 			continue;
-		for (uint32_t i = i0; i <= i1; i++)
+		for (uint32_t i = i0; i <= i1; i++) {
+			/* a slot nothing was filled in since its last drop: nothing
+			 * to do (clearing 32 KiB of untouched table would only make
+			 * the host allocate it) */
+			if (!(c->slots[i >> 5] & (1u << (i & 31))))
+				continue;
+			c->slots[i >> 5] &= ~(1u << (i & 31));
 			for (uint32_t p = i << 10; p < (i + 1) << 10; p++)
 				drop_entries(c, p);
-		sh->stats.dropped += (i1 - i0 + 1) << 10;
+			sh->stats.dropped += 1u << 10;
+		}
 	}
 }
 

@@ -133,6 +133,7 @@ struct shadow_ctx {
 	uint64_t last_use;
 	uint32_t *filled;         /* linear page numbers with a filled entry (may repeat) */
 	uint32_t nfilled, capfilled;
+	uint32_t slots[32];       /* bit i: directory slot i (4 MiB) may have filled entries */
 };
 
 struct shadow_stats {
