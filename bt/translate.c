@@ -479,6 +479,20 @@ static bool mem_form_reads_only(const struct insn *in)
 /* An instruction needs the flags in host RFLAGS when it reads some (FR:
  * shifts by a count that may be 0 list what they pass through there), or
  * writes only some (the others pass through). */
+/* Flags the SDM leaves undefined come out of the host as the host sets them,
+ * which need not be what the interpreter (the reference) sets: measured on
+ * the AMD Zen host, shifts, rotates, MUL/IMUL and BT leave an undefined AF
+ * (and OF) as they were where the interpreter clears them; the logic forms
+ * (AND, OR, XOR, TEST) clear AF on both.  So a host instruction may leave
+ * flags undefined only where nothing can see them before they are written
+ * again (bt_translate's observability pass); these forms are the exception. */
+static bool host_undefined_flags_agree(const struct insn *in)
+{
+	const struct opinfo *oi = &opinfo[in->op];
+	return oi->fu == F_AF && (!strcmp(oi->mnem, "and") || !strcmp(oi->mnem, "or") ||
+				  !strcmp(oi->mnem, "xor") || !strcmp(oi->mnem, "test"));
+}
+
 static bool needs_flags_in(const struct insn *in)
 {
 	const struct opinfo *oi = &opinfo[in->op];
@@ -877,6 +891,21 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	}
 
 	t.eips = eips;
+	/* Which flags can be seen after each instruction before they are written
+	 * again: everything at the block's end and by a handler (PUSHF, a fault's
+	 * frame ...), what an instruction reads.  An instruction whose undefined
+	 * flags could be seen runs through its handler. */
+	uint32_t seen_after[BT_MAX_INSNS];
+	uint32_t seen = F_OSZAPC;
+	for (unsigned i = n; i-- > 0;) {
+		const struct opinfo *oi = &opinfo[saved[i].op];
+		seen_after[i] = seen;
+		if (bt_native_form(&saved[i]) || inline_mem_form(&saved[i], b->mode) ||
+		    (oi->attr & A_JCC) || stack_form(&saved[i], b->mode) || saved[i].op == op_LEA_GvM)
+			seen = (seen & ~(oi->fw & ~oi->fu & ~oi->fr)) | oi->fr;
+		else
+			seen = F_OSZAPC;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct insn *in = &saved[i];
 		const struct opinfo *oi = &opinfo[in->op];
@@ -928,7 +957,8 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			t.pending++;
 			goto next_insn;
 		}
-		if (bt_native_form(in) || inline_mem_form(in, b->mode)) {
+		if ((bt_native_form(in) || inline_mem_form(in, b->mode)) &&
+		    (!(oi->fu & seen_after[i]) || host_undefined_flags_agree(in))) {
 			uint8_t *mark = e->p;
 			enum flags_at fl = t.flags;
 			bool ok;
