@@ -116,6 +116,9 @@ uint32_t bt_mode_of(const struct cpu *cpu);
 /* The instruction is emitted as itself (bt_native_form), or calls its handler. */
 bool bt_native_form(const struct insn *in);
 
+/* crash.c: report host faults (a bug in shade86) for this translator */
+void bt_crash_watch(struct bt *bt);
+
 /* run.c: called from translated code through the fixed stubs */
 void bt_exec_insn(struct cpu *cpu, const struct insn *in);
 void bt_exec_last(struct cpu *cpu, const struct insn *in);

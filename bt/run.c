@@ -523,6 +523,7 @@ int bt_attach(struct cpu *cpu, const struct bt_options *opt, char *err, size_t e
 	cpu->mem->map_opaque = bt;
 	cpu->bt = bt;
 	cpu->engine = bt_run;
+	bt_crash_watch(bt);
 	return 0;
 fail:
 	if (bt->wbase && bt->wbase != MAP_FAILED)
@@ -556,6 +557,7 @@ void bt_detach(struct cpu *cpu)
 	free(bt->page_blocks);
 	free(bt->jc);
 	free(bt);
+	bt_crash_watch(NULL);
 	cpu->bt = NULL;
 	cpu->engine = NULL;
 }

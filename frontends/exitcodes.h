@@ -14,6 +14,7 @@ enum {
 	EXIT_DISK = 16,          /* a disk image could not be written back (flush failed) */
 	EXIT_TRACE = 18,         /* the trace file could not be written (disk full) */
 	EXIT_LOCKSTEP = 20,      /* --check-lockstep: translated code and the interpreter disagree */
+	EXIT_INTERNAL = 70,      /* a host fault: a bug in shade86, reported by bt/crash.c (EX_SOFTWARE) */
 	EXIT_TIMEOUT = 124,      /* --timeout expired (the status timeout(1) uses) */
 	EXIT_SIGNAL = 128,       /* + the signal number: SIGINT 130, SIGTERM 143 */
 };

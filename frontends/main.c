@@ -104,7 +104,8 @@ static void usage(FILE *f)
 		"(Linux's halt without a power-off method); %d reset (-no-reboot);\n"
 		"%d --check-mmu mismatch; %d a disk image could not be written back;\n"
 		"%d the trace could not be written (disk full); %d --check-lockstep\n"
-		"found a difference; %d --timeout;\n"
+		"found a difference; 70 an internal error (a host fault: a bug in\n"
+		"shade86, reported on stderr); %d --timeout;\n"
 		"128+N ended by signal N (SIGINT 130, SIGTERM 143).\n",
 		"/usr/share/seabios/bios.bin", DEFAULT_ENGINE_NAME,
 		EXIT_USAGE, EXIT_LOAD, EXIT_TRIPLE_FAULT, EXIT_INSN_LIMIT, EXIT_HALTED, EXIT_RESET,
