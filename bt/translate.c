@@ -978,6 +978,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			}
 			bt->stats.native_insns++;
 			b->undef_flags = (b->undef_flags & ~(oi->fw & ~oi->fu)) | oi->fu;
+			b->host_run |= 1ull << i;
 			t.pending++;
 			goto next_insn;
 		}
