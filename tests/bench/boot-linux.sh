@@ -49,7 +49,7 @@ while [ $i -le "$RUNS" ]; do
 		echo "run $i: qemu-system-i386 (TCG): $q s"
 	fi
 	s=$(shade_boot)
-	echo "run $i: shade86 (interpreter):   $s s"
+	echo "run $i: shade86 (translator):    $s s"
 	[ -n "$q" ] && echo "run $i: shade86 / QEMU = $(awk "BEGIN { printf \"%.1f\", $s / $q }")"
 	i=$((i + 1))
 done
