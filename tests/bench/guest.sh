@@ -113,7 +113,11 @@ run_shade86() { # NAME TIMEOUT ENGINE ONLY ITER
 		--exit-on-serial '^BENCH-DONE' --timeout "$2" < /dev/null 2> "$tmp/$1.err" |
 		stamp "$t0" > "$tmp/$1.log"
 	local rc=${PIPESTATUS[0]}
-	[ "$rc" = 0 ] || say "$1: shade86 exited with status $rc$([ "$rc" = 124 ] && echo " (timeout, $2 s)")$(tail -n 3 "$tmp/$1.err" | sed 's/^/; /' | tr -d '\n')"
+	if [ "$rc" != 0 ]; then
+		say "$1: shade86 exited with status $rc$([ "$rc" = 124 ] && echo " (timeout, $2 s)")$(tail -n 3 "$tmp/$1.err" | sed 's/^/; /' | tr -d '\n')"
+		say "$1: its last serial lines:"
+		tail -n 5 "$tmp/$1.log" | cut -d' ' -f2- | sed 's/^/    /' >&2
+	fi
 	summarize "$tmp/$1.log" 0 > "$tmp/$1.sum"
 }
 
@@ -129,7 +133,10 @@ if command -v qemu-system-i386 > /dev/null; then
 		-append "$APPEND bench.only=$ONLY bench.iter=$ITER" -display none -serial stdio -monitor none \
 		-no-reboot < /dev/null 2> "$tmp/qemu.err" | stamp "$t0" > "$tmp/qemu.log"
 	rc=${PIPESTATUS[0]}
-	[ "$rc" = 0 ] || say "qemu: exited with status $rc$(tail -n 3 "$tmp/qemu.err" | sed 's/^/; /' | tr -d '\n')"
+	if [ "$rc" != 0 ]; then
+		say "qemu: exited with status $rc$(tail -n 3 "$tmp/qemu.err" | sed 's/^/; /' | tr -d '\n')"
+		tail -n 5 "$tmp/qemu.log" | cut -d' ' -f2- | sed 's/^/    /' >&2
+	fi
 	summarize "$tmp/qemu.log" 0 > "$tmp/qemu.sum"
 else
 	say "qemu-system-i386 not installed (apt-get install qemu-system-x86): no QEMU column"
