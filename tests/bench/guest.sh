@@ -12,6 +12,8 @@
 # for x86-64, and says so.
 #
 # Usage: tests/bench/guest.sh [SHADE86] [BENCHDIR]     (default ./shade86 build/bench)
+#        tests/bench/guest.sh --report LOGDIR [BENCHDIR]
+#              the tables again, from the logs that BENCH_KEEP_LOGS=LOGDIR kept
 # Environment (defaults):
 #   BENCH_MIB=20        corpus size in MiB for sha256sum, gzip, bzip2 (and xz)
 #   BENCH_XZMIB=MIB     xz -6 and unxz work on the first XZMIB MiB only
@@ -22,6 +24,8 @@
 #                       (intmark with a tenth of the iterations; "none" skips)
 #   BENCH_TIMEOUT=1200  seconds for one emulator run (the interpreter: 400)
 set -u
+REPORT=
+[ "${1:-}" = --report ] && { REPORT=${2:?--report needs a directory}; shift 2; set -- "" "$@"; }
 SHADE86=${1:-./shade86}
 D=${2:-build/bench}
 MIB=${BENCH_MIB:-20}
@@ -43,6 +47,7 @@ D=$(cd "$D" && pwd)
 unset DISPLAY WAYLAND_DISPLAY
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+L=$tmp          # the logs: *.log as read, *.sum as summarized
 
 APPEND="console=ttyS0 quiet cryptomgr.notests bench.mib=$MIB bench.xzmib=$XZMIB bench.iter=$ITER bench.kscale=$KSCALE"
 
@@ -82,6 +87,16 @@ summarize() { # LOG HOSTCLOCK
 	}' "$1"
 }
 
+if [ -n "$REPORT" ]; then
+	L=$REPORT
+	info() { sed -n "s/.* BENCH-INFO .*$2=\([^ ]*\).*/\1/p" "$L/$1.log" 2> /dev/null | head -n 1; }
+	native=$(info native mode)
+	MIB=$(info shade86 mib) XZMIB=$(info shade86 xzmib) ITER=$(info shade86 iter)
+	IITER=$(info interp iter)
+	INTERP=$(info interp only)
+	have_qemu=0
+	[ -s "$L/qemu.sum" ] && have_qemu=1
+else
 # ------------------------------------------------------------------ native
 native=x86-64
 if err=$("$D/root/bin/benchrun" probe true 2>&1 > /dev/null); then
@@ -95,30 +110,30 @@ else
 		command -v $t > /dev/null || say "native: no $t on this host: its rows stay empty"
 	done
 fi
-mkdir "$tmp/native"
+mkdir "$L/native"
 say "native ($native): running"
 if [ $native = i386 ]; then
-	sh "$D/root/bench-init.sh" --i386 "$D/root" "$tmp/native" 2>&1 | stamp "$EPOCHREALTIME" > "$tmp/native.log"
+	sh "$D/root/bench-init.sh" --i386 "$D/root" "$L/native" 2>&1 | stamp "$EPOCHREALTIME" > "$L/native.log"
 else
-	sh "$D/root/bench-init.sh" --x86-64 "$D/host" "$tmp/native" 2>&1 | stamp "$EPOCHREALTIME" > "$tmp/native.log"
+	sh "$D/root/bench-init.sh" --x86-64 "$D/host" "$L/native" 2>&1 | stamp "$EPOCHREALTIME" > "$L/native.log"
 fi
-rm -rf "$tmp/native"
-summarize "$tmp/native.log" 1 > "$tmp/native.sum"
+rm -rf "$L/native"
+summarize "$L/native.log" 1 > "$L/native.sum"
 
 # ------------------------------------------------------------------ guests
 run_shade86() { # NAME TIMEOUT ENGINE ONLY ITER
 	local t0=$EPOCHREALTIME
 	"$SHADE86" --engine "$3" -m 512 -kernel "$D/vmlinuz" -initrd "$D/initrd.img" \
 		-append "$APPEND bench.only=$4 bench.iter=$5" -display none -serial stdio \
-		--exit-on-serial '^BENCH-DONE' --timeout "$2" < /dev/null 2> "$tmp/$1.err" |
-		stamp "$t0" > "$tmp/$1.log"
+		--exit-on-serial '^BENCH-DONE' --timeout "$2" < /dev/null 2> "$L/$1.err" |
+		stamp "$t0" > "$L/$1.log"
 	local rc=${PIPESTATUS[0]}
 	if [ "$rc" != 0 ]; then
-		say "$1: shade86 exited with status $rc$([ "$rc" = 124 ] && echo " (timeout, $2 s)")$(tail -n 3 "$tmp/$1.err" | sed 's/^/; /' | tr -d '\n')"
+		say "$1: shade86 exited with status $rc$([ "$rc" = 124 ] && echo " (timeout, $2 s)")$(tail -n 3 "$L/$1.err" | sed 's/^/; /' | tr -d '\n')"
 		say "$1: its last serial lines:"
-		tail -n 5 "$tmp/$1.log" | cut -d' ' -f2- | sed 's/^/    /' >&2
+		tail -n 5 "$L/$1.log" | cut -d' ' -f2- | sed 's/^/    /' >&2
 	fi
-	summarize "$tmp/$1.log" 0 > "$tmp/$1.sum"
+	summarize "$L/$1.log" 0 > "$L/$1.sum"
 }
 
 say "shade86 (--engine bt): running"
@@ -131,16 +146,16 @@ if command -v qemu-system-i386 > /dev/null; then
 	t0=$EPOCHREALTIME
 	timeout "$TIMEOUT" qemu-system-i386 -accel tcg -m 512 -kernel "$D/vmlinuz" -initrd "$D/initrd.img" \
 		-append "$APPEND bench.only=$ONLY bench.iter=$ITER" -display none -serial stdio -monitor none \
-		-no-reboot < /dev/null 2> "$tmp/qemu.err" | stamp "$t0" > "$tmp/qemu.log"
+		-no-reboot < /dev/null 2> "$L/qemu.err" | stamp "$t0" > "$L/qemu.log"
 	rc=${PIPESTATUS[0]}
 	if [ "$rc" != 0 ]; then
-		say "qemu: exited with status $rc$(tail -n 3 "$tmp/qemu.err" | sed 's/^/; /' | tr -d '\n')"
-		tail -n 5 "$tmp/qemu.log" | cut -d' ' -f2- | sed 's/^/    /' >&2
+		say "qemu: exited with status $rc$(tail -n 3 "$L/qemu.err" | sed 's/^/; /' | tr -d '\n')"
+		tail -n 5 "$L/qemu.log" | cut -d' ' -f2- | sed 's/^/    /' >&2
 	fi
-	summarize "$tmp/qemu.log" 0 > "$tmp/qemu.sum"
+	summarize "$L/qemu.log" 0 > "$L/qemu.sum"
 else
 	say "qemu-system-i386 not installed (apt-get install qemu-system-x86): no QEMU column"
-	: > "$tmp/qemu.sum"
+	: > "$L/qemu.sum"
 fi
 
 IITER=$(( ITER / 10 > 0 ? ITER / 10 : 1 ))
@@ -148,17 +163,20 @@ if [ "$INTERP" != none ]; then
 	say "shade86 (--engine interp): running $INTERP (at most $INTERP_TIMEOUT s)"
 	run_shade86 interp "$INTERP_TIMEOUT" interp "$INTERP" "$IITER"
 fi
+fi
 
 # ------------------------------------------------------------------ report
 echo
-echo "== make bench-guest: $(awk '/BENCH-INFO/ { sub(/^[^ ]+ BENCH-INFO /, ""); print; exit }' "$tmp/shade86.log")"
+echo "== make bench-guest: $(awk '/BENCH-INFO/ { sub(/^[^ ]+ BENCH-INFO /, ""); print; exit }' "$L/shade86.log")"
 echo "corpus $MIB MiB (tests/bench/mkcorpus.c; xz: first $XZMIB MiB); gzip -6, bzip2 -9, xz -6 -T1,"
 echo "sha256sum: 4 passes; intmark: $ITER iterations; kbench: ops below; seconds of host wall time;"
 echo "shade86/native: times slower than native; qemu/shade86: above 1, shade86 is that much faster than QEMU."
 echo "native = $native$([ $native = x86-64 ] && echo " (host kernel runs no i386 code: the host's own x86-64 builds, NOT the same binaries)")"
-awk -F '\t' -v haveq=$have_qemu -v nat="$native" '
+awk -F '\t' -v haveq=$have_qemu -v d="$D" '
+# rows: every workload any run started, in the order they ran
+$1 != "boot" && !($1 in seen) { seen[$1] = 1; order[n++] = $1 }
 FILENAME ~ /native.sum$/ { nt[$1] = $2; ns[$1] = $4; nr[$1] = $5; next }
-FILENAME ~ /shade86.sum$/ { if ($1 != "boot") order[n++] = $1; st[$1] = $2; ss[$1] = $4; sr[$1] = $5; next }
+FILENAME ~ /shade86.sum$/ { st[$1] = $2; ss[$1] = $4; sr[$1] = $5; next }
 FILENAME ~ /qemu.sum$/ { qt[$1] = $2; qs[$1] = $4; qr[$1] = $5; next }
 function num(x) { return x != "" && x != "-" }
 function cell(x, fmt) { return num(x) ? sprintf(fmt, x) : "-" }
@@ -172,30 +190,37 @@ END {
 		ratio_q = num(qt[k]) && num(st[k]) && st[k] > 0 ? sprintf("%.2fx", qt[k] / st[k]) : "-"
 		# every run must end with status 0 and the same result (hash, checksum)
 		check = ""
-		if (ss[k] != "0") check = check " shade86-status=" ss[k]
+		if (!(k in ss)) check = check " shade86-did-not-run-it"
+		else if (ss[k] != "0") check = check " shade86-status=" ss[k]
 		if (haveq && qs[k] != "0") check = check " qemu-status=" qs[k]
 		if ((k in ns) && ns[k] != "0") check = check " native-status=" ns[k]
 		if (haveq && qs[k] == "0" && ss[k] == "0" && qr[k] != sr[k]) check = check " shade86!=qemu"
 		if (ns[k] == "0" && ss[k] == "0" && nr[k] != sr[k]) check = check " shade86!=native"
+		sub(/^ /, "", check)
 		if (check == "")
 			check = "ok"
 		else
-			bad[++nbad] = sprintf("%s:%s\n  native: %s\n  shade86: %s\n  qemu: %s", k, check, nr[k], sr[k], qr[k])
+			bad[++nbad] = sprintf("%s: %s\n  native: %s\n  shade86: %s\n  qemu: %s", k, check, nr[k], sr[k], qr[k])
 		printf "%-15s %10s %10s %10s %15s %13s  %s\n", k, cell(nt[k], "%.3f"), cell(st[k], "%.3f"),
 			cell(qt[k], "%.3f"), ratio_n, ratio_q, check
 	}
 	printf "%-15s %10s %10s %10s\n", "boot to /init", "-", cell(st["boot"], "%.1f"), cell(qt["boot"], "%.1f")
 	for (i = 1; i <= nbad; i++)
 		print bad[i]
-}' "$tmp/native.sum" "$tmp/shade86.sum" "$tmp/qemu.sum"
+	if (nbad)
+		print "to narrow one down: ./shade86 [--engine interp | --check-lockstep] -m 512 -kernel " d "/vmlinuz -initrd " \
+			d "/initrd.img -append \"console=ttyS0 quiet bench.only=NAME\" -serial stdio -display none"
+}' "$L/native.sum" "$L/shade86.sum" "$L/qemu.sum"
 
 # rates: intmark iterations per second, kbench nanoseconds per operation
 echo
 echo "rates (from host time):"
 for f in native shade86 qemu interp; do
-	[ -s "$tmp/$f.log" ] && grep -h '^[^ ]* BENCH-RESULT ' "$tmp/$f.log" | sed "s/^[^ ]* BENCH-RESULT /$f /"
-done > "$tmp/results"
-awk -F '\t' -v iter=$ITER -v iiter=$IITER '
+	[ -s "$L/$f.log" ] && grep -h '^[^ ]* BENCH-RESULT ' "$L/$f.log" | sed "s/^[^ ]* BENCH-RESULT /$f /"
+done > "$L/results"
+sums=("$L/native.sum" "$L/shade86.sum" "$L/qemu.sum")
+[ -s "$L/interp.sum" ] && sums+=("$L/interp.sum")
+awk -F '\t' -v iter="$ITER" -v iiter="$IITER" '
 FNR == 1 { run = FILENAME; sub(/.*\//, "", run); sub(/\.sum$/, "", run) }
 FILENAME ~ /\.sum$/ { t[run, $1] = $2; if (run == "shade86") order[++nk] = $1; next }
 { split($0, w, " "); if (w[3] ~ /^ops=/) ops[w[2]] = substr(w[3], 5) }
@@ -217,24 +242,26 @@ END {
 		}
 		print line "  " (k == "intmark" ? "iterations/s" : "ns/op (" ops[k] " ops)")
 	}
-}' "$tmp/native.sum" "$tmp/shade86.sum" "$tmp/qemu.sum" $([ -s "$tmp/interp.sum" ] && echo "$tmp/interp.sum") "$tmp/results"
+}' "${sums[@]}" "$L/results"
 
 # the guest clock against the host's, over the timed runs (1.00: it keeps time)
 echo
 for f in shade86 qemu interp; do
-	[ -s "$tmp/$f.sum" ] || continue
+	[ -s "$L/$f.sum" ] || continue
 	awk -F '\t' -v f=$f '$1 != "boot" && $2 != "-" { h += $2; g += $3 }
-		END { if (h > 0) printf "%s: guest clock %.1f s over %.1f s of host time (%.3f)\n", f, g, h, g / h }' "$tmp/$f.sum"
+		END { if (h > 0) printf "%s: guest clock %.1f s over %.1f s of host time (%.3f)\n", f, g, h, g / h }' "$L/$f.sum"
 done
-if [ -s "$tmp/interp.sum" ]; then
-	grep -q unfinished "$tmp/interp.sum" && echo "interp: did not finish $INTERP within $INTERP_TIMEOUT s"
-	awk -F '\t' '$1 != "boot" && $4 != "0" { print "interp: " $1 " ended with status " $4 }' "$tmp/interp.sum"
-	if grep -q '^intmark	' "$tmp/interp.sum"; then
+if [ -s "$L/interp.sum" ]; then
+	grep -q unfinished "$L/interp.sum" && echo "interp: did not finish $INTERP within $INTERP_TIMEOUT s"
+	awk -F '\t' '$1 != "boot" && $4 != "0" { print "interp: " $1 " ended with status " $4 }' "$L/interp.sum"
+	if grep -q '^intmark	' "$L/interp.sum"; then
 		P=$D/host
 		[ $native = i386 ] && P=$D/root/bin
-		echo "interp: intmark $(grep '^intmark	' "$tmp/interp.sum" | cut -f5) ($IITER iterations;" \
+		echo "interp: intmark $(grep '^intmark	' "$L/interp.sum" | cut -f5) ($IITER iterations;" \
 			"native: $("$P/intmark" "$IITER" | sed 's/.*checksum=/checksum /'))"
 	fi
 fi
-[ -n "${BENCH_KEEP_LOGS:-}" ] && { mkdir -p "$BENCH_KEEP_LOGS" && cp "$tmp"/*.log "$tmp"/*.sum "$BENCH_KEEP_LOGS/"; }
+if [ -n "${BENCH_KEEP_LOGS:-}" ] && [ -z "$REPORT" ]; then
+	mkdir -p "$BENCH_KEEP_LOGS" && cp "$L"/*.log "$L"/*.sum "$BENCH_KEEP_LOGS/"
+fi
 exit 0
