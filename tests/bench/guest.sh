@@ -171,7 +171,7 @@ echo "== make bench-guest: $(awk '/BENCH-INFO/ { sub(/^[^ ]+ BENCH-INFO /, ""); 
 echo "corpus $MIB MiB (tests/bench/mkcorpus.c; xz: first $XZMIB MiB); gzip -6, bzip2 -9, xz -6 -T1,"
 echo "sha256sum: 4 passes; intmark: $ITER iterations; kbench: ops below; seconds of host wall time;"
 echo "shade86/native: times slower than native; qemu/shade86: above 1, shade86 is that much faster than QEMU."
-echo "native = $native$([ $native = x86-64 ] && echo " (host kernel runs no i386 code: the host's own x86-64 builds, NOT the same binaries)")"
+echo "native = $native$([ "$native" = x86-64 ] && echo " (host kernel runs no i386 code: the host's own x86-64 builds, NOT the same binaries)")"
 awk -F '\t' -v haveq=$have_qemu -v d="$D" '
 # rows: every workload any run started, in the order they ran
 $1 != "boot" && !($1 in seen) { seen[$1] = 1; order[n++] = $1 }
@@ -256,7 +256,7 @@ if [ -s "$L/interp.sum" ]; then
 	awk -F '\t' '$1 != "boot" && $4 != "0" { print "interp: " $1 " ended with status " $4 }' "$L/interp.sum"
 	if grep -q '^intmark	' "$L/interp.sum"; then
 		P=$D/host
-		[ $native = i386 ] && P=$D/root/bin
+		[ "$native" = i386 ] && P=$D/root/bin
 		echo "interp: intmark $(grep '^intmark	' "$L/interp.sum" | cut -f5) ($IITER iterations;" \
 			"native: $("$P/intmark" "$IITER" | sed 's/.*checksum=/checksum /'))"
 	fi
