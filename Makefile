@@ -7,6 +7,7 @@
 #   make demo       the small built-in demo program on the test machine
 #   make check-linux  boot Linux (3 ways) and memtest86+ (slow); LINUX_ARGS="--engine interp"
 #   make check-linux-lockstep  one Linux boot under --check-lockstep
+#   make bench-guest  i386 programs natively, in shade86 and in QEMU (~10 min)
 #   make fuzz-decoder N=...   longer decoder-vs-capstone run
 #   make fuzz-fpu N=...       longer x87 and MMX/SSE/SSE2 vs host runs
 
@@ -210,6 +211,8 @@ bench: all $(B)/roms/bench.bin $(B)/native-loop $(B)/mmu-bench $(B)/bt-latency
 
 # the Linux test image (roms/linux.mk, roms/mklinux.sh)
 include roms/linux.mk
+# the guest-benchmark image (roms/bench.mk, roms/mkbench.sh)
+include roms/bench.mk
 # the demo guest's disk image $(B)/demo.img (roms/demo.mk, roms/demo/)
 include roms/demo.mk
 
@@ -232,6 +235,10 @@ demo: shade86
 # Linux boot time next to qemu-system-i386 (TCG), if installed
 bench-linux: shade86 $(LINUX_OUT)/.stamp
 	sh tests/bench/boot-linux.sh ./shade86 $(LINUX_OUT) $(or $(RUNS),1)
+
+# the same i386 programs natively, in shade86 and in qemu-system-i386 (TCG)
+bench-guest: shade86 $(BENCH_OUT)/.stamp
+	bash tests/bench/guest.sh ./shade86 $(BENCH_OUT)
 
 # Linux and memtest86+ boots (minutes each on the interpreter)
 check-linux: all $(LINUX_OUT)/.stamp
@@ -256,6 +263,6 @@ clean:
 distclean: clean
 	rm -f config.mk config.h
 
-.PHONY: all check check-linux check-linux-lockstep bench bench-linux run run-linux demo fuzz-decoder fuzz-fpu clean distclean
+.PHONY: all check check-linux check-linux-lockstep bench bench-linux bench-guest run run-linux demo fuzz-decoder fuzz-fpu clean distclean
 
--include $(shell find $(B) -path $(B)/linux -prune -o -name '*.d' -type f -print 2>/dev/null)
+-include $(shell find $(B) \( -path $(B)/linux -o -path $(B)/bench \) -prune -o -name '*.d' -type f -print 2>/dev/null)
