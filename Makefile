@@ -8,6 +8,7 @@
 #   make check-linux  boot Linux (3 ways) and memtest86+ (slow)
 #   make fuzz-decoder N=...   longer decoder-vs-capstone run
 #   make fuzz-fpu N=...       longer x87 and MMX/SSE/SSE2 vs host runs
+#   make fuzz-bt N=...        longer translator vs interpreter runs (random sequences)
 
 -include config.mk
 ifeq ($(CC),)
@@ -34,7 +35,7 @@ PC_BINS := $(PC_ASMS:tests/pc/%.asm=$(B)/pc/%.bin)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-PROGS := shade86 shade86-trace $(B)/trace-roundtrip tests/run-sst $(B)/decoder-diff $(B)/x87-diff $(B)/simd-diff $(B)/png-test $(B)/keymap-test
+PROGS := shade86 shade86-trace $(B)/trace-roundtrip tests/run-sst $(B)/decoder-diff $(B)/x87-diff $(B)/simd-diff $(B)/bt-fuzz $(B)/png-test $(B)/keymap-test
 ifeq ($(HAVE_CHECK),yes)
 PROGS += $(B)/unit-tests
 endif
@@ -126,6 +127,9 @@ $(B)/x87-diff: $(B)/tests/x87-diff.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
 $(B)/simd-diff: $(B)/tests/simd-diff.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+
+$(B)/bt-fuzz: $(B)/tests/bt-fuzz.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
 $(B)/unit-tests: $(UNIT_OBJS) $(LIB)
@@ -241,12 +245,17 @@ fuzz-fpu: $(B)/x87-diff $(B)/simd-diff
 	$(B)/x87-diff --count $(N) --seed $$(date +%s)
 	$(B)/simd-diff --count $(N) --seed $$(date +%s)
 
+# cases, not instructions: N from the command line, else 200000 (minutes)
+BT_FUZZ_N := $(if $(filter command line environment,$(origin N)),$(N),200000)
+fuzz-bt: $(B)/bt-fuzz
+	$(B)/bt-fuzz --count $(BT_FUZZ_N) --seed $$(date +%s)
+
 clean:
 	rm -rf $(B) shade86 shade86-trace tests/run-sst
 
 distclean: clean
 	rm -f config.mk config.h
 
-.PHONY: all check check-linux bench bench-linux run run-linux demo fuzz-decoder fuzz-fpu clean distclean
+.PHONY: all check check-linux bench bench-linux run run-linux demo fuzz-decoder fuzz-fpu fuzz-bt clean distclean
 
 -include $(shell find $(B) -path $(B)/linux -prune -o -name '*.d' -type f -print 2>/dev/null)
