@@ -166,7 +166,14 @@ static int compare(struct bt *bt, bool fault_bt, bool fault_int)
 			return report(bt, "%s: translated %08x, interpreted %08x", reg_names[i], t->r[i], c->r[i]);
 	if (t->eip != c->eip)
 		return report(bt, "EIP: translated %08x, interpreted %08x", t->eip, c->eip);
-	uint32_t mask = ~ls->b->undef_flags & ~F_RF;
+	/* a block that stopped before its end (a fault at instruction k leaves
+	 * EFLAGS as before it; an exit after a handler that wrote code) has the
+	 * flags undefined there */
+	uint32_t undef = ls->b->undef_flags;
+	uint64_t k = t->icount - ls->s0.icount;
+	if (k < ls->b->ninsn)
+		undef = ls->b->undef_at[k];
+	uint32_t mask = ~undef & ~F_RF;
 	if ((t->eflags ^ c->eflags) & mask)
 		return report(bt, "EFLAGS: translated %08x, interpreted %08x (compared bits %08x)", t->eflags,
 			      c->eflags, mask);

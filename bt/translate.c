@@ -616,13 +616,16 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 
 	struct bt_block *b = calloc(1, sizeof(*b));
 	struct insn *saved = malloc(n * sizeof(*saved));
-	if (!b || !saved) {
+	uint32_t *undef_at = malloc(n * sizeof(*undef_at));
+	if (!b || !saved || !undef_at) {
 		free(b);
 		free(saved);
+		free(undef_at);
 		return NULL;
 	}
 	memcpy(saved, ins, n * sizeof(*saved));
 	b->insns = saved;
+	b->undef_at = undef_at;
 	b->host = host;
 	b->eip = cpu->eip;
 	b->cs_base = cpu->seg[S_CS].base;
@@ -636,6 +639,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	t.e.x_minus_w = bt->xbase - bt->wbase;
 	if (t.e.end - t.e.p < 64 * 1024) {
 		free(saved);
+		free(undef_at);
 		free(b);
 		bt->used = bt->size;
 		return NULL;
@@ -676,6 +680,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		const struct opinfo *oi = &opinfo[in->op];
 		uint32_t next = eips[i] + in->len;
 		bool last = i == n - 1;
+		b->undef_at[i] = b->undef_flags;
 
 		if (last && (oi->attr & A_JCC) && in->osize == 4 &&
 		    ((in->map == 0 && in->opc >= 0x70 && in->opc <= 0x7f) ||
