@@ -680,6 +680,11 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		const struct opinfo *oi = &opinfo[in->op];
 		uint32_t next = eips[i] + in->len;
 		bool last = i == n - 1;
+		/* The flags left undefined (for --check-lockstep): the host's FU
+		 * flags of a native form; an instruction defines only the flags it
+		 * writes without reading them (a shift by 0, INT n, a handler that
+		 * leaves its FU flags as they were pass them through) */
+		uint32_t defined = oi->fw & ~oi->fu & ~oi->fr;
 		b->undef_at[i] = b->undef_flags;
 
 		if (last && (oi->attr & A_JCC) && in->osize == 4 &&
@@ -721,14 +726,14 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 				goto handler;
 			}
 			bt->stats.native_insns++;
-			b->undef_flags = (b->undef_flags & ~(oi->fw & ~oi->fu)) | oi->fu;
+			b->undef_flags = (b->undef_flags & ~defined) | oi->fu;
 			t.pending++;
 			goto next_insn;
 		}
 	handler:
 		/* everything else: the interpreter's handler */
 		bt->stats.helper_insns++;
-		b->undef_flags &= ~oi->fw;
+		b->undef_flags &= ~defined;
 		if (last) {
 			bool direct = in->op == op_CALL_Jz && in->osize == 4;
 			emit_handler_call(&t, in, eips[i], true);

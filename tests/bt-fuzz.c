@@ -1793,6 +1793,10 @@ static const struct regression {
 	 * interpreter gives), DIV's #DE leaves them so */
 	{ "fault after a native form's undefined flags", 0, 0,
 	  { 0x80000001, 0, 0, 1, 0, 0, 0, 0 }, "0f af c3 f7 f1" },
+	/* a handler that leaves its undefined flags as they were (BT m32, r32
+	 * keeps OF SF AF PF) passes the host's undefined AF and OF from SHL on */
+	{ "undefined flags through a handler's FU flags", 0, 0,
+	  { 0x0f, 3, 0, 0, 0, 0, 0, 0 }, "c0 e0 04 0f a3 0d 00 00 01 00" },
 	{ NULL, 0, 0, { 0 }, NULL },
 };
 
