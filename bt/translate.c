@@ -504,12 +504,15 @@ static void emit_handler_call(struct tctx *t, struct insn *in, uint32_t eip, boo
 }
 
 /* After a handler: leave at the next instruction if translated code was
- * invalidated (the handler may have written this very block).  Flags are
- * in memory.  The fall-through path still owes icount `owed`. */
-static void emit_smc_check(struct tctx *t, uint32_t next_eip, unsigned owed)
+ * invalidated (the handler may have written this very block), or if a
+ * device asked for a stop or a reset (the exit port, port 0xCF9): the
+ * interpreter stops right after the instruction, so the rest of the block
+ * must not run.  Flags are in memory.  The fall-through path still owes
+ * icount `owed`. */
+static void emit_request_check(struct tctx *t, uint32_t next_eip, unsigned owed)
 {
 	struct emit *e = &t->e;
-	e_test_mem32_imm(e, OFF(exit_req), CPU_REQ_SMC);
+	e_test_mem32_imm(e, OFF(exit_req), CPU_REQ_SMC | CPU_REQ_STOP | CPU_REQ_RESET);
 	e8(e, 0x0f);
 	e8(e, 0x84);                                 /* jz over the exit */
 	uint8_t *field = e->p;
@@ -540,7 +543,7 @@ static void emit_slow_paths(struct tctx *t)
 		uint32_t eip = t->eips[sl->insn];
 		emit_handler_call(t, in, eip, false);   /* flags to memory, icount flushed */
 		/* the fast path owes pending + 1 at the join: give back what was added */
-		emit_smc_check(t, eip + in->len, 1);
+		emit_request_check(t, eip + in->len, 1);
 		if (sl->pending)
 			e_add_mem64_imm(e, OFF(icount), -(int32_t)sl->pending);
 		flags_convert_from_mem(t, sl->after);
@@ -748,7 +751,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			break;
 		}
 		emit_handler_call(&t, in, eips[i], false);
-		emit_smc_check(&t, next, 1);
+		emit_request_check(&t, next, 1);
 		continue;
 	next_insn:
 		if (last) {

@@ -1797,6 +1797,10 @@ static const struct regression {
 	 * keeps OF SF AF PF) passes the host's undefined AF and OF from SHL on */
 	{ "undefined flags through a handler's FU flags", 0, 0,
 	  { 0x0f, 3, 0, 0, 0, 0, 0, 0 }, "c0 e0 04 0f a3 0d 00 00 01 00" },
+	/* the exit port asks for a stop: translated code ran the rest of its
+	 * block (here a store) where the interpreter stops after the OUT */
+	{ "stop request in the middle of a block", 0, 0,
+	  { 0x12345678, 0, 0, 0, 0, 0, 0, 0 }, "e6 f4 a3 00 00 01 00" },
 	{ NULL, 0, 0, { 0 }, NULL },
 };
 
