@@ -93,10 +93,13 @@ static struct byteval *final_bytes(const struct ml_write *w, unsigned n, unsigne
 	if (!v)
 		return NULL;
 	unsigned k = 0;
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned j = 0; j < w[i].size; j++)
-			v[k++] = (struct byteval){ w[i].pa + j, k, (uint8_t)(w[i].old >> (8 * j)),
-						   (uint8_t)(w[i].val >> (8 * j)) };
+	for (unsigned i = 0; i < n; i++) {
+		for (unsigned j = 0; j < w[i].size; j++) {
+			v[k] = (struct byteval){ w[i].pa + j, k, (uint8_t)(w[i].old >> (8 * j)),
+						 (uint8_t)(w[i].val >> (8 * j)) };
+			k++;
+		}
+	}
 	qsort(v, k, sizeof(*v), by_pa_seq);
 	unsigned m = 0;
 	for (unsigned i = 0; i < k; i++) {
