@@ -1,6 +1,7 @@
 # shade86: one non-recursive Makefile.  Run ./configure first.
 #   make            build shade86 and the test programs
-#   make check      run every test (unit tests, decoder vs capstone, sst286, guest programs)
+#   make check      run every test (unit tests, decoder vs capstone, sst286, guest programs,
+#                   the translator vs the interpreter on random sequences)
 #   make bench      benchmarks
 #   make run        the demo guest (in a window when there is a display)
 #   make run-linux  boot the Linux test image with a shell on the terminal
@@ -141,6 +142,7 @@ SST_DIR ?= tests/sst286
 DIFF_COUNT ?= 2000000
 X87_COUNT ?= 2000000
 SIMD_COUNT ?= 2000000
+BT_FUZZ_COUNT ?= 50000
 
 check: all
 	@echo "== decoder vs capstone (fixed seed)"
@@ -169,6 +171,8 @@ endif
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --engine interp
 	@echo "== guest programs, every shadow MMU hit checked against a page walk"
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --check-mmu
+	@echo "== the translator vs the interpreter on random instruction sequences (fixed seed)"
+	$(B)/bt-fuzz --seed 1 --count $(BT_FUZZ_COUNT)
 	@echo "== host keys to PS/2 scancodes (vs the XT set 1 table, through the 8042)"
 	$(B)/keymap-test
 	@echo "== PNG writer (written, read back, compared)"
