@@ -130,7 +130,9 @@ $(B)/x87-diff: $(B)/tests/x87-diff.o $(LIB)
 $(B)/simd-diff: $(B)/tests/simd-diff.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
-$(B)/bt-fuzz: $(B)/tests/bt-fuzz.o $(LIB)
+BT_FUZZ_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/bt-fuzz/*.c))
+
+$(B)/bt-fuzz: $(BT_FUZZ_OBJS) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
 $(B)/unit-tests: $(UNIT_OBJS) $(LIB)
