@@ -82,8 +82,9 @@
  *     reads a flag some path may have left undefined (FR, which includes
  *     saving EFLAGS: PUSHF, INT n); the interpreted run tracks the undefined
  *     flags as it goes and leaves them out of the EFLAGS comparison and out
- *     of the EFLAGS image an exception pushes; a case that still reads one
- *     (random bytes, indirect jumps) is not judged.
+ *     of the EFLAGS images the exceptions delivered pushed; a case that
+ *     still reads one (random bytes, indirect jumps), or pushes a frame it
+ *     cannot find, is not judged.
  *   - Results the SDM leaves undefined: SHLD/SHRD r/m16 by more than 16.
  *   - Code whose linear page changed its mapping while it ran: translated
  *     code goes on with the mapping its block (and the blocks chained to it)
@@ -236,6 +237,9 @@ enum taint {
 	               * no fast write mapping, so the REP runs in other batches (it sees
 	               * its own rewritten bytes, and retires, at other points) */
 	T_UNSEEN,     /* an instruction that could not be read without side effects ran */
+	T_FRAMES,     /* an exception frame with undefined flags that cannot be located (a
+	               * handler the guest moved, a frame that unmapped itself) or one
+	               * too many of them */
 	T_COUNT
 };
 extern const char *const taint_names[T_COUNT];

@@ -119,8 +119,7 @@ static void machine_reset(struct fmachine *m, const struct tcase *tc)
 		}
 	}
 	seg_from_descriptor(&c->tr, SEL_TSS, get32(tc->img, GDT_ADDR + SEL_TSS), get32(tc->img, GDT_ADDR + SEL_TSS + 4));
-	c->ldtr.sel = 0;
-	c->ldtr.valid = 0;
+	memset(&c->ldtr, 0, sizeof(c->ldtr));   /* null: no LDT */
 	c->cpl = tc->cpl;
 	c->eflags = tc->eflags;
 	memcpy(c->r, tc->r, sizeof(c->r));
@@ -139,9 +138,21 @@ static void machine_reset(struct fmachine *m, const struct tcase *tc)
 
 const char *const taint_names[T_COUNT] = {
 	"", "undefined flag read", "undefined result", "stale code mapping", "REP into code", "code unseen",
+	"frame not found",
 };
 
 #define CODE_MAPS 16
+#define FRAME_BYTES 64
+
+/* The bytes of EFLAGS images in memory (RAM, or the device's registers)
+ * whose undefined flags are not compared: those the exceptions delivered
+ * on the way pushed */
+struct frame {
+	unsigned n;
+	uint32_t pa[FRAME_BYTES];
+	uint8_t mask[FRAME_BYTES];
+	uint8_t devmask[16];
+};
 
 /* what the interpreted run saw on the way */
 struct track {
@@ -153,6 +164,7 @@ struct track {
 	uint8_t exec[RAM_SIZE >> 15];   /* physical pages run from (bits) */
 	unsigned fault_op;              /* the row that raised the first exception, OP_COUNT none */
 	bool ended;                     /* the terminator ran */
+	struct frame frame;
 };
 
 static void taint(struct track *t, enum taint why)
@@ -243,6 +255,45 @@ static void check_insn(struct cpu *c, struct track *t, const struct insn *in)
 	}
 }
 
+static bool has_error_code(unsigned v)
+{
+	return v == EX_DF || (v >= EX_TS && v <= EX_PF) || v == EX_AC;
+}
+
+/* An exception was delivered: where its frame's EFLAGS image is (at the
+ * handler's ESP, past the error code, EIP and CS), with the flags undefined
+ * now.  A handler that is not one of the stubs (the guest rewrote a gate),
+ * a frame no longer mapped, or more frames than are kept make the case
+ * unjudgeable. */
+static void note_frame(struct cpu *c, struct track *t)
+{
+	struct frame *f = &t->frame;
+	uint32_t v = c->eip - STUB_BASE;
+	if (!t->undef)
+		return;
+	if (c->cpl != 0 || v >= 256) {
+		taint(t, T_FRAMES);
+		return;
+	}
+	uint32_t lin = c->seg[S_SS].base + c->r[R_ESP] + (has_error_code(v) ? 4 : 0) + 8;
+	for (unsigned k = 0; k < 4; k++) {
+		uint32_t pa = lin_to_phys(c, lin + k, ACC_READ | ACC_NOFAULT);
+		uint8_t mask = (uint8_t)(t->undef >> (8 * k));
+		if (!mask)
+			continue;
+		if (pa == 0xffffffffu) {
+			taint(t, T_FRAMES);   /* the frame unmapped itself (it overwrote a paging entry) */
+		} else if (pa >= DEV_MMIO && pa < DEV_MMIO + 0x1000) {
+			f->devmask[(pa - DEV_MMIO) & 15] |= mask;
+		} else if (f->n < FRAME_BYTES) {
+			f->pa[f->n] = pa;
+			f->mask[f->n++] = mask;
+		} else {
+			taint(t, T_FRAMES);
+		}
+	}
+}
+
 /* The interpreter, one instruction at a time up to BUDGET retired, keeping
  * track of what makes the comparison unfair (struct track) */
 static enum cpu_exit run_interp(struct cpu *c, struct track *t, uint32_t end_eip)
@@ -266,6 +317,8 @@ static enum cpu_exit run_interp(struct cpu *c, struct track *t, uint32_t end_eip
 			t->fault_op = known ? in.op : OP_COUNT;
 		if (c->icount != before && eip == end_eip && t->fault_op > OP_COUNT)
 			t->ended = true;
+		if (c->icount == before && !was_halted && ex != CPU_EXIT_TRIPLE_FAULT)
+			note_frame(c, t);   /* an exception was delivered */
 		if (c->icount != before) {
 			if (!known) {
 				taint(t, T_UNSEEN);   /* code in MMIO */
@@ -294,42 +347,6 @@ static enum cpu_exit run_engine(struct cpu *c)
 }
 
 /* ------------------------------------------------------------ comparing */
-
-/* the bytes of an EFLAGS image in memory (RAM or the device's registers)
- * whose undefined flags are not compared */
-struct frame {
-	unsigned n;
-	uint32_t pa[4];
-	uint8_t mask[4];
-	uint8_t devmask[16];
-};
-
-static bool has_error_code(unsigned v)
-{
-	return v == EX_DF || (v >= EX_TS && v <= EX_PF) || v == EX_AC;
-}
-
-/* The interpreted run halted in a handler: where the frame's EFLAGS is.
- * (INT n reads the flags it saves: with undefined ones the case is tainted,
- * so a frame that matters here is an exception's.) */
-static void frame_of(struct cpu *c, const struct track *t, struct frame *f)
-{
-	memset(f, 0, sizeof(*f));
-	if (!t->undef || !c->halted || c->cpl != 0 || c->eip < STUB_BASE + 1 || c->eip > STUB_BASE + 256)
-		return;
-	unsigned v = c->eip - 1 - STUB_BASE;
-	uint32_t lin = c->seg[S_SS].base + c->r[R_ESP] + (has_error_code(v) ? 4 : 0) + 8;
-	for (unsigned k = 0; k < 4; k++) {
-		uint32_t pa = lin_to_phys(c, lin + k, ACC_READ | ACC_NOFAULT);
-		uint8_t mask = (uint8_t)(t->undef >> (8 * k));
-		if (pa >= DEV_MMIO && pa < DEV_MMIO + 0x1000) {
-			f->devmask[(pa - DEV_MMIO) & 15] |= mask;
-		} else if (pa != 0xffffffffu) {
-			f->pa[f->n] = pa;
-			f->mask[f->n++] = mask;
-		}
-	}
-}
 
 static const char *const reg_names[8] = { "EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI" };
 static const char *const seg_names[6] = { "ES", "CS", "SS", "DS", "FS", "GS" };
@@ -410,7 +427,7 @@ static bool diff_machines(char *out, size_t outlen, const struct fmachine *ma, e
 			uint8_t mask = 0;
 			for (unsigned k = 0; fr && k < fr->n; k++)
 				if (fr->pa[k] == pa)
-					mask = fr->mask[k];
+					mask |= fr->mask[k];
 			DIFF((ra[pa] ^ rb[pa]) & ~mask, "memory at physical %05x: %02x, %02x", pa, ra[pa], rb[pa]);
 		}
 	}
@@ -482,15 +499,13 @@ static void run_once(const struct tcase *tc, struct verdict *v)
 	v->taint = t.taint;
 	v->fault_op = t.fault_op;
 	v->ended = t.ended;
-	struct frame fr;
-	frame_of(ci, &t, &fr);
 	char d[600];
 	const char *ls = bt_lockstep_failure(cl);
 	if (ls && !t.taint) {
 		v->fail |= F_LOCKSTEP;
 		append(v, "%slockstep: %s", ls);
 	}
-	if (!t.taint && diff_machines(d, sizeof d, &mach[E_BT], ex[E_BT], &mach[E_INTERP], ex[E_INTERP], t.undef, &fr)) {
+	if (!t.taint && diff_machines(d, sizeof d, &mach[E_BT], ex[E_BT], &mach[E_INTERP], ex[E_INTERP], t.undef, &t.frame)) {
 		v->fail |= F_TRANSLATED;
 		append(v, "%stranslated vs interpreted: %s", d);
 	}
