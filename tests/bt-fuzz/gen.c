@@ -8,6 +8,9 @@
 #include "cpu/interp.h"
 #include "bt-fuzz.h"
 
+/* ------------------------------------------------------------ the data window */
+
+/* what each linear page of the window is, and the physical page behind it */
 enum wkind { W_RW, W_RO, W_SRW, W_SRO, W_NP, W_PT, W_ALIAS, W_MMIO, W_NONE, W_ROM };
 static const struct {
 	enum wkind kind;
@@ -19,6 +22,7 @@ static const struct {
 	{ W_NP, 0 },
 };
 
+/* ------------------------------------------------------------ random numbers */
 
 uint64_t rnd64(struct rng *g)
 {
