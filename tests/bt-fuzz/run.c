@@ -261,22 +261,29 @@ static bool has_error_code(unsigned v)
 }
 
 /* An exception was delivered: where its frame's EFLAGS image is (at the
- * handler's ESP, past the error code, EIP and CS), with the flags undefined
+ * handler's ESP, past the error code, EIP and CS; in real mode past IP and
+ * CS), with the flags undefined
  * now.  A handler that is not one of the stubs (the guest rewrote a gate),
  * a frame no longer mapped, or more frames than are kept make the case
  * unjudgeable. */
 static void note_frame(struct cpu *c, struct track *t)
 {
 	struct frame *f = &t->frame;
-	uint32_t v = c->eip - STUB_BASE;
+	uint32_t v = c->eip - STUB_BASE, lin;
+	unsigned size = 4;
 	if (!t->undef)
 		return;
-	if (c->cpl != 0 || v >= 256) {
+	if (!(c->cr0 & CPU_CR0_PE)) {
+		/* real mode (the guest cleared PE): FLAGS, CS, IP words */
+		lin = c->seg[S_SS].base + ((c->r[R_ESP] + 4) & 0xffff);
+		size = 2;
+	} else if (c->cpl != 0 || v >= 256) {
 		taint(t, T_FRAMES);
 		return;
+	} else {
+		lin = c->seg[S_SS].base + c->r[R_ESP] + (has_error_code(v) ? 4 : 0) + 8;
 	}
-	uint32_t lin = c->seg[S_SS].base + c->r[R_ESP] + (has_error_code(v) ? 4 : 0) + 8;
-	for (unsigned k = 0; k < 4; k++) {
+	for (unsigned k = 0; k < size; k++) {
 		uint32_t pa = lin_to_phys(c, lin + k, ACC_READ | ACC_NOFAULT);
 		uint8_t mask = (uint8_t)(t->undef >> (8 * k));
 		if (!mask)
