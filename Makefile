@@ -1,6 +1,7 @@
 # shade86: one non-recursive Makefile.  Run ./configure first.
 #   make            build shade86 and the test programs
-#   make check      run every test (unit tests, decoder vs capstone, sst286, guest programs)
+#   make check      run every test (unit tests, decoder vs capstone, sst286, guest programs,
+#                   the translator vs the interpreter on random sequences)
 #   make bench      benchmarks
 #   make run        the demo guest (in a window when there is a display)
 #   make run-linux  boot the Linux test image with a shell on the terminal
@@ -10,6 +11,7 @@
 #   make bench-guest  i386 programs natively, in shade86 and in QEMU (~10 min)
 #   make fuzz-decoder N=...   longer decoder-vs-capstone run
 #   make fuzz-fpu N=...       longer x87 and MMX/SSE/SSE2 vs host runs
+#   make fuzz-bt N=...        longer translator vs interpreter runs (random sequences)
 
 -include config.mk
 ifeq ($(CC),)
@@ -36,7 +38,7 @@ PC_BINS := $(PC_ASMS:tests/pc/%.asm=$(B)/pc/%.bin)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 
-PROGS := shade86 shade86-trace $(B)/trace-roundtrip tests/run-sst $(B)/decoder-diff $(B)/x87-diff $(B)/simd-diff $(B)/png-test $(B)/keymap-test
+PROGS := shade86 shade86-trace $(B)/trace-roundtrip tests/run-sst $(B)/decoder-diff $(B)/x87-diff $(B)/simd-diff $(B)/bt-fuzz $(B)/png-test $(B)/keymap-test
 ifeq ($(HAVE_CHECK),yes)
 PROGS += $(B)/unit-tests
 endif
@@ -130,6 +132,11 @@ $(B)/x87-diff: $(B)/tests/x87-diff.o $(LIB)
 $(B)/simd-diff: $(B)/tests/simd-diff.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
+BT_FUZZ_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/bt-fuzz/*.c))
+
+$(B)/bt-fuzz: $(BT_FUZZ_OBJS) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+
 $(B)/unit-tests: $(UNIT_OBJS) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) -lpthread
 
@@ -139,6 +146,7 @@ SST_DIR ?= tests/sst286
 DIFF_COUNT ?= 2000000
 X87_COUNT ?= 2000000
 SIMD_COUNT ?= 2000000
+BT_FUZZ_COUNT ?= 50000
 
 check: all
 	@echo "== decoder vs capstone (fixed seed)"
@@ -167,6 +175,8 @@ endif
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --engine interp
 	@echo "== guest programs, every shadow MMU hit checked against a page walk"
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --check-mmu
+	@echo "== the translator vs the interpreter on random instruction sequences (fixed seed)"
+	$(B)/bt-fuzz --seed 1 --count $(BT_FUZZ_COUNT)
 	@echo "== host keys to PS/2 scancodes (vs the XT set 1 table, through the 8042)"
 	$(B)/keymap-test
 	@echo "== PNG writer (written, read back, compared)"
@@ -257,12 +267,17 @@ fuzz-fpu: $(B)/x87-diff $(B)/simd-diff
 	$(B)/x87-diff --count $(N) --seed $$(date +%s)
 	$(B)/simd-diff --count $(N) --seed $$(date +%s)
 
+# cases, not instructions: N from the command line, else 200000 (minutes)
+BT_FUZZ_N := $(if $(filter command line environment,$(origin N)),$(N),200000)
+fuzz-bt: $(B)/bt-fuzz
+	$(B)/bt-fuzz --count $(BT_FUZZ_N) --seed $$(date +%s)
+
 clean:
 	rm -rf $(B) shade86 shade86-trace tests/run-sst
 
 distclean: clean
 	rm -f config.mk config.h
 
-.PHONY: all check check-linux check-linux-lockstep bench bench-linux bench-guest run run-linux demo fuzz-decoder fuzz-fpu clean distclean
+.PHONY: all check check-linux check-linux-lockstep bench bench-linux bench-guest run run-linux demo fuzz-decoder fuzz-fpu fuzz-bt clean distclean
 
 -include $(shell find $(B) \( -path $(B)/linux -o -path $(B)/bench \) -prune -o -name '*.d' -type f -print 2>/dev/null)

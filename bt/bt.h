@@ -43,7 +43,9 @@
  * bt_code_write, which unlinks the page's blocks and unchains jumps into them
  * and sets CPU_REQ_SMC: after every handler call the block tests it and
  * leaves at the next instruction, so a block that rewrites its own next
- * instruction runs the new one.
+ * instruction runs the new one.  It leaves there too on CPU_REQ_STOP and
+ * CPU_REQ_RESET, so that an instruction asking for those (the exit port,
+ * a reset port) is the last one run, as in the interpreter.
  *
  * What runs in the interpreter instead: real and virtual-8086 mode, 16-bit
  * code segments, TF single-stepping, tracing, --check-mmu, an instruction that

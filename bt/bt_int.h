@@ -32,7 +32,7 @@ struct bt_block {
 	uint32_t code_len;
 	uint64_t execs;               /* counted at entry with bt_options.count_execs */
 	uint32_t undef_flags;         /* flags its host-run instructions leave undefined at its end */
-	uint64_t host_run;            /* bit i: instruction i may leave flags undefined as the host does */
+	uint32_t *undef_at;           /* and before each of its instructions (a fault there) */
 	bool valid;
 	struct bt_exit exit[2];
 	unsigned nexit;

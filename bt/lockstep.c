@@ -93,10 +93,13 @@ static struct byteval *final_bytes(const struct ml_write *w, unsigned n, unsigne
 	if (!v)
 		return NULL;
 	unsigned k = 0;
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned j = 0; j < w[i].size; j++, k++)
+	for (unsigned i = 0; i < n; i++) {
+		for (unsigned j = 0; j < w[i].size; j++) {
 			v[k] = (struct byteval){ w[i].pa + j, k, (uint8_t)(w[i].old >> (8 * j)),
 						 (uint8_t)(w[i].val >> (8 * j)) };
+			k++;
+		}
+	}
 	qsort(v, k, sizeof(*v), by_pa_seq);
 	unsigned m = 0;
 	for (unsigned i = 0; i < k; i++) {
@@ -111,24 +114,6 @@ static struct byteval *final_bytes(const struct ml_write *w, unsigned n, unsigne
 			v[c++] = v[i];
 	*count = c;
 	return v;
-}
-
-/* The flags the block's host-run instructions leave undefined before the
- * instruction at eip (at its end for UINT32_MAX).  At a fault in the middle,
- * a flag an earlier host instruction left undefined (AF after SHR, say)
- * holds the host's value in the exception frame: the SDM allows either. */
-static uint32_t undefined_at(const struct bt_block *b, uint32_t eip)
-{
-	uint32_t undef = 0, at = b->eip;
-	for (unsigned i = 0; i < b->ninsn && at != eip; i++) {
-		const struct opinfo *oi = &opinfo[b->insns[i].op];
-		if (b->host_run & (1ull << i))
-			undef = (undef & ~(oi->fw & ~oi->fu)) | oi->fu;
-		else
-			undef &= ~(oi->fw & ~oi->fu);
-		at += b->insns[i].len;
-	}
-	return undef;
 }
 
 static int report(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -184,7 +169,14 @@ static int compare(struct bt *bt, bool fault_bt, bool fault_int)
 			return report(bt, "%s: translated %08x, interpreted %08x", reg_names[i], t->r[i], c->r[i]);
 	if (t->eip != c->eip)
 		return report(bt, "EIP: translated %08x, interpreted %08x", t->eip, c->eip);
-	uint32_t mask = ~undefined_at(ls->b, fault_bt ? c->eip : UINT32_MAX) & ~F_RF;
+	/* a block that stopped before its end (a fault at instruction k leaves
+	 * EFLAGS as before it; an exit after a handler that wrote code) has the
+	 * flags undefined there */
+	uint32_t undef = ls->b->undef_flags;
+	uint64_t k = t->icount - ls->s0.icount;
+	if (k < ls->b->ninsn)
+		undef = ls->b->undef_at[k];
+	uint32_t mask = ~undef & ~F_RF;
 	if ((t->eflags ^ c->eflags) & mask)
 		return report(bt, "EFLAGS: translated %08x, interpreted %08x (compared bits %08x)", t->eflags,
 			      c->eflags, mask);

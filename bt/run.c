@@ -277,6 +277,7 @@ static void free_blocks(struct bt *bt)
 	while (b) {
 		struct bt_block *next = b->all_next;
 		free(b->insns);
+		free(b->undef_at);
 		free(b);
 		b = next;
 	}

@@ -718,12 +718,15 @@ static void emit_handler_call(struct tctx *t, struct insn *in, uint32_t eip, boo
 }
 
 /* After a handler: leave at the next instruction if translated code was
- * invalidated (the handler may have written this very block).  Flags are
- * in memory.  The fall-through path still owes icount `owed`. */
-static void emit_smc_check(struct tctx *t, uint32_t next_eip, unsigned owed)
+ * invalidated (the handler may have written this very block), or if a
+ * device asked for a stop or a reset (the exit port, port 0xCF9): the
+ * interpreter stops right after the instruction, so the rest of the block
+ * must not run.  Flags are in memory.  The fall-through path still owes
+ * icount `owed`. */
+static void emit_request_check(struct tctx *t, uint32_t next_eip, unsigned owed)
 {
 	struct emit *e = &t->e;
-	e_test_mem32_imm(e, OFF(exit_req), CPU_REQ_SMC);
+	e_test_mem32_imm(e, OFF(exit_req), CPU_REQ_SMC | CPU_REQ_STOP | CPU_REQ_RESET);
 	e8(e, 0x0f);
 	e8(e, 0x84);                                 /* jz over the exit */
 	uint8_t *field = e->p;
@@ -754,10 +757,10 @@ static void emit_slow_paths(struct tctx *t)
 		uint32_t eip = t->eips[sl->insn];
 		emit_handler_call(t, in, eip, false);   /* flags to memory, icount flushed */
 		/* the fast path owes pending + 1 at the join: give back what was added.
-		 * A block that leaves right after the join needs no SMC check: its
-		 * exit goes through the dispatcher or a patched jump, both correct */
+		 * A block that leaves right after the join needs no check: its exit
+		 * goes through the dispatcher or to a block whose entry checks */
 		if (!sl->ends_block)
-			emit_smc_check(t, eip + in->len, 1);
+			emit_request_check(t, eip + in->len, 1);
 		if (sl->to_r11)
 			e_load32(e, H_R11, OFF(next_eip));
 		if (sl->pending)
@@ -835,13 +838,16 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 
 	struct bt_block *b = calloc(1, sizeof(*b));
 	struct insn *saved = malloc(n * sizeof(*saved));
-	if (!b || !saved) {
+	uint32_t *undef_at = malloc(n * sizeof(*undef_at));
+	if (!b || !saved || !undef_at) {
 		free(b);
 		free(saved);
+		free(undef_at);
 		return NULL;
 	}
 	memcpy(saved, ins, n * sizeof(*saved));
 	b->insns = saved;
+	b->undef_at = undef_at;
 	b->host = host;
 	b->eip = cpu->eip;
 	b->cs_base = cpu->seg[S_CS].base;
@@ -855,6 +861,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	t.e.x_minus_w = bt->xbase - bt->wbase;
 	if (t.e.end - t.e.p < 64 * 1024) {
 		free(saved);
+		free(undef_at);
 		free(b);
 		bt->used = bt->size;
 		return NULL;
@@ -911,6 +918,12 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		const struct opinfo *oi = &opinfo[in->op];
 		uint32_t next = eips[i] + in->len;
 		bool last = i == n - 1;
+		/* The flags left undefined (for --check-lockstep): the host's FU
+		 * flags of a native form; an instruction defines only the flags it
+		 * writes without reading them (a shift by 0, INT n, a handler that
+		 * leaves its FU flags as they were pass them through) */
+		uint32_t defined = oi->fw & ~oi->fu & ~oi->fr;
+		b->undef_at[i] = b->undef_flags;
 
 		if (last && (oi->attr & A_JCC) && in->osize == 4 &&
 		    ((in->map == 0 && in->opc >= 0x70 && in->opc <= 0x7f) ||
@@ -977,17 +990,14 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 				goto handler;
 			}
 			bt->stats.native_insns++;
-			b->undef_flags = (b->undef_flags & ~(oi->fw & ~oi->fu)) | oi->fu;
-			b->host_run |= 1ull << i;
+			b->undef_flags = (b->undef_flags & ~defined) | oi->fu;
 			t.pending++;
 			goto next_insn;
 		}
 	handler:
 		/* everything else: the interpreter's handler */
 		bt->stats.helper_insns++;
-		/* the interpreter's result: defined bits are defined; bits the SDM
-		 * leaves undefined stay undefined if they were (DIV passes them on) */
-		b->undef_flags &= ~(oi->fw & ~oi->fu);
+		b->undef_flags &= ~defined;
 		if (last) {
 			bool direct = in->op == op_CALL_Jz && in->osize == 4;
 			emit_handler_call(&t, in, eips[i], true);
@@ -1005,7 +1015,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			break;
 		}
 		emit_handler_call(&t, in, eips[i], false);
-		emit_smc_check(&t, next, 1);
+		emit_request_check(&t, next, 1);
 		continue;
 	next_insn:
 		if (last) {
