@@ -9,6 +9,7 @@
 #   make check-linux  boot Linux (3 ways) and memtest86+ (slow); LINUX_ARGS="--engine interp"
 #   make check-linux-lockstep  one Linux boot under --check-lockstep
 #   make bench-guest  i386 programs natively, in shade86 and in QEMU (~10 min)
+#   make bench-memcost  host-mapped windows vs inline lookups, ns per access (~1 min)
 #   make fuzz-decoder N=...   longer decoder-vs-capstone run
 #   make fuzz-fpu N=...       longer x87 and MMX/SSE/SSE2 vs host runs
 #   make fuzz-bt N=...        longer translator vs interpreter runs (random sequences)
@@ -207,6 +208,14 @@ $(B)/native-loop: tests/bench/native-loop.c
 $(B)/mmu-bench: $(B)/tests/bench/mmu-bench.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
+# the translator's two memory designs measured on this machine (bt-memcost.c)
+$(B)/bt-memcost: tests/bench/bt-memcost.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -o $@ $<
+
+bench-memcost: $(B)/bt-memcost
+	$(B)/bt-memcost
+
 $(B)/bt-latency: $(B)/tests/bench/bt-latency.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
@@ -278,6 +287,6 @@ clean:
 distclean: clean
 	rm -f config.mk config.h
 
-.PHONY: all check check-linux check-linux-lockstep bench bench-linux bench-guest run run-linux demo fuzz-decoder fuzz-fpu fuzz-bt clean distclean
+.PHONY: all check check-linux check-linux-lockstep bench bench-linux bench-guest bench-memcost run run-linux demo fuzz-decoder fuzz-fpu fuzz-bt clean distclean
 
 -include $(shell find $(B) \( -path $(B)/linux -o -path $(B)/bench \) -prune -o -name '*.d' -type f -print 2>/dev/null)
