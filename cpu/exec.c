@@ -546,6 +546,10 @@ enum cpu_exit cpu_run_interp(struct cpu *cpu, uint64_t max)
 		/* the faulting instruction counts as one step */
 		n++;
 		ex = cpu_fault(cpu);
+		/* a device asked for a stop during the faulting instruction (the
+		 * exit port, then a fault): stop here, as the translator does */
+		if (ex == CPU_EXIT_NONE)
+			ex = cpu_pending_exit(cpu);
 		if (ex != CPU_EXIT_NONE)
 			goto out;
 	}

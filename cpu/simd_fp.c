@@ -196,7 +196,7 @@ static uint32_t host_comi(enum op which, const union vec *a, const union vec *b,
 			 "setc %[c]\n\t" \
 			 "stmxcsr %[out]\n\t" \
 			 "ldmxcsr %[sv]" \
-			 : [sv] "=m"(saved), [out] "=m"(out), [z] "=q"(z), [p] "=q"(p), [c] "=q"(c) \
+			 : [sv] "=m"(saved), [out] "=m"(out), [z] "=&q"(z), [p] "=&q"(p), [c] "=&q"(c) \
 			 : [a] "m"(*a), [b] "m"(*b), [cs] "m"(csr) \
 			 : "xmm0", "xmm1", "cc")
 	switch (which) {

@@ -25,6 +25,10 @@ static void pt_set_bits(const struct paging *pg, uint32_t pa, uint32_t old, uint
 	if (p) {
 		for (int i = 0; i < 4; i++)
 			p[i] = (uint8_t)(v >> (8 * i));
+		/* a page table that also holds translated code: its A/D bits are
+		 * code bytes changing (mem_write_phys would say so itself) */
+		if ((m->page_flags[pa >> 12] & PGF_CODE) && m->code_write)
+			m->code_write(m->code_opaque, pa, 4);
 	} else {
 		mem_write_phys(m, pa, v, 4);
 	}
