@@ -68,7 +68,7 @@ struct cpu;
 struct bt_stats {
 	uint64_t blocks, guest_insns, host_bytes, translate_ns;
 	uint64_t flushes, invalidated, chained, unchained;
-	uint64_t dispatches, enters, jc_fills;
+	uint64_t enters, jc_fills;     /* dispatcher entries into translated code, jump cache fills */
 	uint64_t insns_translated, insns_interp;
 	uint64_t native_insns, helper_insns;   /* at translation time */
 	uint64_t smc_exits, jc_sites;

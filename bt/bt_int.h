@@ -43,6 +43,9 @@ struct bt_block {
 	struct insn *insns;           /* decoded instructions the handler calls use */
 };
 
+/* guest register i lives in host register bt_host_reg[i] (ESP in r12: rsp is the host's) */
+static const int bt_host_reg[8] = { H_RAX, H_RCX, H_RDX, H_RBX, H_R12, H_RBP, H_RSI, H_RDI };
+
 #define BT_MODE_CPL    0x03u
 #define BT_MODE_CODE32 0x04u
 #define BT_MODE_STACK32 0x08u

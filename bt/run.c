@@ -23,7 +23,6 @@
 
 #define BT_DEFAULT_CODE_SIZE (128u << 20)
 
-static const int host_reg[8] = { H_RAX, H_RCX, H_RDX, H_RBX, H_R12, H_RBP, H_RSI, H_RDI };
 
 typedef struct bt_exit *enter_fn(struct cpu *cpu, const uint8_t *code);
 
@@ -78,14 +77,14 @@ void bt_log_stored(struct cpu *cpu, uint8_t *host, unsigned size)
 static void emit_spill(struct emit *e)
 {
 	for (int i = 0; i < 8; i++)
-		e_store32(e, host_reg[i], OFF_R(i));
+		e_store32(e, bt_host_reg[i], OFF_R(i));
 }
 
 /* the guest registers, and r14 = cpu->stab (a handler may switch contexts) */
 static void emit_reload(struct emit *e)
 {
 	for (int i = 0; i < 8; i++)
-		e_load32(e, host_reg[i], OFF_R(i));
+		e_load32(e, bt_host_reg[i], OFF_R(i));
 	e_load64(e, H_R14, OFF(stab));
 }
 

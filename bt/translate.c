@@ -292,8 +292,6 @@ static void emit_indirect_exit(struct tctx *t)
 	emit_dynamic_exit(t);
 }
 
-/* guest register i lives in host register host_reg[i] */
-static const int host_reg[8] = { H_RAX, H_RCX, H_RDX, H_RBX, H_R12, H_RBP, H_RSI, H_RDI };
 
 /* The REX bits and whether the form names AH..BH (no REX allowed then), for
  * the ModRM reg field, the r/m field when it is a register, and the opcode
@@ -398,8 +396,8 @@ static bool emit_native(struct tctx *t, const struct insn *in, const uint8_t *by
  * 32-bit displacement (mod 00 r/m 101 would be RIP-relative on the host). */
 static void emit_lea_ea(struct emit *e, int dst, const struct insn *in, bool osize16)
 {
-	int base = in->ea_base >= 0 ? host_reg[in->ea_base] : -1;
-	int index = in->ea_index >= 0 ? host_reg[in->ea_index] : -1;
+	int base = in->ea_base >= 0 ? bt_host_reg[in->ea_base] : -1;
+	int index = in->ea_index >= 0 ? bt_host_reg[in->ea_index] : -1;
 	e8(e, 0x67);
 	if (osize16)
 		e8(e, 0x66);
@@ -652,7 +650,7 @@ static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned id
 		emit_lookup(t, sl, SHADOW_CLASS(user, 1), 4);
 		emit_store_log(t, 4, false);
 		if (in->op == op_PUSH_Zv) {
-			int r = host_reg[in->opc & 7];
+			int r = bt_host_reg[in->opc & 7];
 			e8(e, (uint8_t)(0x40 | REX_X | REX_B | ((r & 8) ? REX_R : 0)));
 			e8(e, 0x89);                            /* mov [r10 + r11 - 1], r32 */
 			emit_modrm_r10r11(e, (unsigned)r);
@@ -668,7 +666,7 @@ static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned id
 		break;
 	}
 	case op_POP_Zv: {
-		int r = host_reg[in->opc & 7];
+		int r = bt_host_reg[in->opc & 7];
 		e8(e, 0x45); e8(e, 0x89); e8(e, 0xe3);          /* mov r11d, r12d */
 		emit_lookup(t, sl, SHADOW_CLASS(user, 0), 4);
 		e8(e, (uint8_t)(0x40 | REX_X | REX_B | ((r & 8) ? REX_R : 0)));
@@ -965,7 +963,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		}
 		if (in->op == op_LEA_GvM && in->asize == 4) {
 			/* the address, no access: LEA with 32-bit wrap-around */
-			emit_lea_ea(e, host_reg[INSN_REG(in)], in, in->osize == 2);
+			emit_lea_ea(e, bt_host_reg[INSN_REG(in)], in, in->osize == 2);
 			bt->stats.native_insns++;
 			t.pending++;
 			goto next_insn;
