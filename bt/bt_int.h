@@ -119,6 +119,13 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 uint32_t bt_mode_of(const struct cpu *cpu);
 /* The instruction is emitted as itself (bt_native_form), or calls its handler. */
 bool bt_native_form(const struct insn *in);
+/* What a native form does to OSZAPC, its count known: reads, writes, leaves
+ * undefined (the host's value may differ from the interpreter's), and writes
+ * as 0 in the interpreter where the host may not (translate.c says why) */
+struct bt_flag_eff {
+	uint32_t fr, fw, fu, fix0;
+};
+struct bt_flag_eff bt_insn_flags(const struct insn *in);
 
 /* crash.c: report host faults (a bug in shade86) for this translator */
 void bt_crash_watch(struct bt *bt);

@@ -111,6 +111,7 @@ struct slow {
 	unsigned insn;            /* index in the block */
 	unsigned pending;         /* icount owed before the instruction */
 	enum flags_at before, after;
+	uint32_t fix0_before;     /* tctx.fix0 before the instruction */
 	bool to_r11;              /* the fast path leaves the next EIP in r11 (RET) */
 	bool ends_block;          /* the block leaves right after the join */
 };
@@ -120,16 +121,18 @@ struct tctx {
 	struct emit e;
 	struct bt_block *b;
 	enum flags_at flags;
+	uint32_t fix0;            /* flags the interpreter has made 0 where the host's may not be */
 	unsigned pending;         /* instructions retired since icount was last updated */
 	struct slow slow[MAX_SLOW];
 	unsigned nslow;
 	const uint32_t *eips;
 };
 
-/* OSZAPC from r11 (a PUSHFQ image) into cpu->eflags (clobbers r10, r11, flags) */
-static void emit_merge_r11_flags(struct emit *e)
+/* OSZAPC from r11 (a PUSHFQ image) into cpu->eflags, the flags in fix0
+ * cleared (clobbers r10, r11, flags) */
+static void emit_merge_r11_flags(struct emit *e, uint32_t fix0)
 {
-	e_alu_imm32(e, 4, H_R11, F_OSZAPC);     /* and r11d, OSZAPC */
+	e_alu_imm32(e, 4, H_R11, F_OSZAPC & ~fix0);     /* and r11d, OSZAPC less fix0 */
 	e_load32(e, H_R10, OFF(eflags));
 	e_alu_imm32(e, 4, H_R10, ~(uint32_t)F_OSZAPC);
 	e_or_rr32(e, H_R10, H_R11);
@@ -143,12 +146,13 @@ static void flags_to_memory(struct tctx *t)
 	if (t->flags == FL_HOST) {
 		e8(e, 0x9c);                    /* pushfq */
 		e_pop(e, H_R11);
-		emit_merge_r11_flags(e);
+		emit_merge_r11_flags(e, t->fix0);
 	} else if (t->flags == FL_R9) {
 		e_mov_rr64(e, H_R11, H_R9);
-		emit_merge_r11_flags(e);
+		emit_merge_r11_flags(e, t->fix0);
 	}
 	t->flags = FL_MEM;
+	t->fix0 = 0;
 }
 
 /* Flags into host RFLAGS; the host's own DF, TF and AC stay clear */
@@ -477,25 +481,55 @@ static bool mem_form_reads_only(const struct insn *in)
 /* An instruction needs the flags in host RFLAGS when it reads some (FR:
  * shifts by a count that may be 0 list what they pass through there), or
  * writes only some (the others pass through). */
-/* Flags the SDM leaves undefined come out of the host as the host sets them,
- * which need not be what the interpreter (the reference) sets: measured on
- * the AMD Zen host, shifts, rotates, MUL/IMUL and BT leave an undefined AF
- * (and OF) as they were where the interpreter clears them; the logic forms
- * (AND, OR, XOR, TEST) clear AF on both.  So a host instruction may leave
- * flags undefined only where nothing can see them before they are written
- * again (bt_translate's observability pass); these forms are the exception. */
-static bool host_undefined_flags_agree(const struct insn *in)
+/* What a native or inline form does to the arithmetic flags, for this
+ * instruction (its count known):  read, written, left undefined (the host's
+ * value may differ from the interpreter's, the reference), and written as 0
+ * by the interpreter where the host may leave anything (fixed to 0 when the
+ * flags next go to memory).
+ *
+ * Measured on the AMD Zen host (and checked wherever the tests run by
+ * tests/unit/hostflags.c): shifts by a non-zero count set AF where the
+ * interpreter clears it, and give the interpreter's OF (the 1-bit formula)
+ * for every count below the operand size; rotates give the interpreter's OF
+ * for every count; AND, OR, XOR, TEST clear AF as the interpreter does.
+ * MUL/IMUL leave SF ZF AF PF as they were (the interpreter computes them) and
+ * BT keeps OF SF AF PF on both.  So a host instruction may leave flags
+ * undefined only where nothing can see them before they are written again
+ * (bt_translate's observability pass). */
+struct bt_flag_eff bt_insn_flags(const struct insn *in)
 {
 	const struct opinfo *oi = &opinfo[in->op];
-	return oi->fu == F_AF && (!strcmp(oi->mnem, "and") || !strcmp(oi->mnem, "or") ||
-				  !strcmp(oi->mnem, "xor") || !strcmp(oi->mnem, "test"));
+	struct bt_flag_eff f = { oi->fr & F_OSZAPC, oi->fw & F_OSZAPC, oi->fu & F_OSZAPC, 0 };
+	bool logic = !strcmp(oi->mnem, "and") || !strcmp(oi->mnem, "or") ||
+		     !strcmp(oi->mnem, "xor") || !strcmp(oi->mnem, "test");
+	if (logic) {
+		f.fu &= ~(uint32_t)F_AF;
+		return f;
+	}
+	/* shifts and rotates by an immediate or 1 (C0 C1 D0 D1) */
+	if (in->map != 0 || !(in->opc == 0xc0 || in->opc == 0xc1 || in->opc == 0xd0 || in->opc == 0xd1))
+		return f;
+	unsigned kind = INSN_REG(in), bits = in->opc & 1 ? 8 * in->osize : 8;
+	unsigned count = in->opc >= 0xd0 ? 1 : (in->imm & 0x1f);
+	if (count == 0) {                       /* changes nothing, reads nothing */
+		f.fr = f.fw = f.fu = 0;
+		return f;
+	}
+	if (kind == 0 || kind == 1) {           /* ROL, ROR */
+		f.fr = 0;
+		f.fu = 0;
+	} else if (kind >= 4) {                 /* SHL SHR SAL SAR */
+		f.fr = 0;
+		f.fu = count < bits ? 0 : (f.fu & (F_OF | F_CF));
+		f.fix0 = F_AF;
+	}
+	return f;                               /* RCL, RCR: as the table says */
 }
 
 static bool needs_flags_in(const struct insn *in)
 {
-	const struct opinfo *oi = &opinfo[in->op];
-	uint32_t w = oi->fw & F_OSZAPC;
-	return (oi->fr & F_OSZAPC) || (w && w != F_OSZAPC);
+	struct bt_flag_eff f = bt_insn_flags(in);
+	return f.fr || (f.fw && f.fw != F_OSZAPC);
 }
 
 /* ---- inline accesses ----
@@ -511,6 +545,7 @@ static struct slow *inline_begin(struct tctx *t, unsigned idx)
 	struct slow *sl = &t->slow[t->nslow];
 	flags_off_host(t);
 	sl->before = t->flags;
+	sl->fix0_before = t->fix0;
 	sl->pending = t->pending;
 	sl->insn = idx;
 	sl->njumps = 0;
@@ -612,7 +647,7 @@ static bool emit_inline_mem(struct tctx *t, const struct insn *in, const uint8_t
 		e8(e, bytes[i]);
 	if (write)
 		emit_store_log(t, size, true);
-	if (opinfo[in->op].fw & F_OSZAPC)
+	if (bt_insn_flags(in).fw)
 		t->flags = FL_HOST;
 	inline_end(t, sl);
 	return true;
@@ -750,6 +785,7 @@ static void emit_slow_paths(struct tctx *t)
 		for (unsigned j = 0; j < sl->njumps; j++)
 			e_patch_rel32(sl->jumps[j], emit_xaddr(e, sl->jumps[j]), here);
 		t->flags = sl->before;
+		t->fix0 = sl->fix0_before;
 		t->pending = sl->pending;
 		struct insn *in = &t->b->insns[sl->insn];
 		uint32_t eip = t->eips[sl->insn];
@@ -776,6 +812,7 @@ static void emit_jcc_exit(struct tctx *t, unsigned cc, uint32_t next, uint32_t t
 	flags_to_host(t);
 	t->pending++;
 	unsigned pend = t->pending;
+	uint32_t fix0 = t->fix0;
 	e8(e, 0x0f);
 	e8(e, (uint8_t)(0x80 | cc));
 	uint8_t *field = e->p;
@@ -786,6 +823,7 @@ static void emit_jcc_exit(struct tctx *t, unsigned cc, uint32_t next, uint32_t t
 	int32_t rel = (int32_t)(e->p - (field + 4));
 	memcpy(field, &rel, 4);
 	t->flags = FL_HOST;             /* taken */
+	t->fix0 = fix0;
 	flags_to_memory(t);
 	t->pending = pend;
 	flush_icount(t);
@@ -904,10 +942,11 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	uint32_t seen = F_OSZAPC;
 	for (unsigned i = n; i-- > 0;) {
 		const struct opinfo *oi = &opinfo[saved[i].op];
+		struct bt_flag_eff f = bt_insn_flags(&saved[i]);
 		seen_after[i] = seen;
 		if (bt_native_form(&saved[i]) || inline_mem_form(&saved[i], b->mode) ||
 		    (oi->attr & A_JCC) || stack_form(&saved[i], b->mode) || saved[i].op == op_LEA_GvM)
-			seen = (seen & ~(oi->fw & ~oi->fu & ~oi->fr)) | oi->fr;
+			seen = (seen & ~(f.fw & ~f.fu & ~f.fr)) | f.fr;
 		else
 			seen = F_OSZAPC;
 	}
@@ -921,6 +960,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		 * writes without reading them (a shift by 0, INT n, a handler that
 		 * leaves its FU flags as they were pass them through) */
 		uint32_t defined = oi->fw & ~oi->fu & ~oi->fr;
+		struct bt_flag_eff fe = bt_insn_flags(in);
 		b->undef_at[i] = b->undef_flags;
 
 		if (last && (oi->attr & A_JCC) && in->osize == 4 &&
@@ -969,7 +1009,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			goto next_insn;
 		}
 		if ((bt_native_form(in) || inline_mem_form(in, b->mode)) &&
-		    (!(oi->fu & seen_after[i]) || host_undefined_flags_agree(in))) {
+		    !(fe.fu & seen_after[i])) {
 			uint8_t *mark = e->p;
 			enum flags_at fl = t.flags;
 			bool ok;
@@ -979,7 +1019,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 				if (needs_flags_in(in))
 					flags_to_host(&t);
 				ok = emit_native(&t, in, host + offs[i]);
-				if (ok && (oi->fw & F_OSZAPC))
+				if (ok && fe.fw)
 					t.flags = FL_HOST;
 			}
 			if (!ok) {
@@ -988,7 +1028,8 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 				goto handler;
 			}
 			bt->stats.native_insns++;
-			b->undef_flags = (b->undef_flags & ~defined) | oi->fu;
+			t.fix0 = (t.fix0 & ~fe.fw) | fe.fix0;
+			b->undef_flags = (b->undef_flags & ~(fe.fw & ~fe.fu & ~fe.fr)) | fe.fu;
 			t.pending++;
 			goto next_insn;
 		}

@@ -33,6 +33,7 @@ int main(void)
 	srunner_add_suite(sr, linuxboot_suite());
 	srunner_add_suite(sr, atomic_suite());
 	srunner_add_suite(sr, optable_suite());
+	srunner_add_suite(sr, hostflags_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -32,5 +32,6 @@ Suite *acpi_suite(void);
 Suite *linuxboot_suite(void);
 Suite *atomic_suite(void);
 Suite *optable_suite(void);
+Suite *hostflags_suite(void);
 
 #endif
