@@ -104,6 +104,9 @@ struct bt {
 	uint32_t npages;
 	struct bt_block *all;
 	struct bt_stats stats;
+	/* the host has BMI2: inline lookups keep the host flags (SHRX, RORX,
+	 * JRCXZ); else they spill them (SHADE86_BT_NO_BMI2=1 forces that) */
+	bool ff_lookup;
 	/* chained memory-map hook */
 	void (*prev_map_changed)(void *);
 	void *prev_map_opaque;

@@ -118,6 +118,7 @@ static void emit_fixed(struct bt *bt)
 	e_mov_rr64(&e, H_R15, H_RDI);
 	e_mov_rr64(&e, H_R11, H_RSI);
 	emit_reload(&e);
+	e_mov_imm32(&e, H_R13, 12);          /* the page shift of the flag-free lookups */
 	e_jmp_reg(&e, H_R11);
 
 	/* exit: r11 = the exit record (or 0), guest registers back to memory */
@@ -511,6 +512,7 @@ int bt_attach(struct cpu *cpu, const struct bt_options *opt, char *err, size_t e
 		snprintf(err, errlen, "lockstep: out of memory");
 		goto fail;
 	}
+	bt->ff_lookup = __builtin_cpu_supports("bmi2") && !getenv("SHADE86_BT_NO_BMI2");
 	emit_fixed(bt);
 	const char *dump = getenv("SHADE86_BT_DUMP");
 	if (dump && !(bt->dump = fopen(dump, "wb")))

@@ -543,7 +543,8 @@ static struct slow *inline_begin(struct tctx *t, unsigned idx)
 	if (t->nslow >= MAX_SLOW)
 		return NULL;
 	struct slow *sl = &t->slow[t->nslow];
-	flags_off_host(t);
+	if (!t->bt->ff_lookup)
+		flags_off_host(t);
 	sl->before = t->flags;
 	sl->fix0_before = t->fix0;
 	sl->pending = t->pending;
@@ -554,11 +555,63 @@ static struct slow *inline_begin(struct tctx *t, unsigned idx)
 	return sl;
 }
 
+/* The same without touching the host flags (BMI2; r13d = 12):
+ *	shrx r10d, r11d, r13d          page
+ *	lea r10, [r10*8]
+ *	mov r10, [r14 + r10*4 + cls*8] the entry
+ *	rorx r8d, r11d, 12             offset in bits 20-31
+ *	lea r8, [r8 + (size-1) << 20]  bit 32: the access crosses the page
+ *	rorx r8, r8, 32                that bit in bit 0, bits 1-31 clear
+ *	mov r9, rcx                    guest ECX aside
+ *	lea ecx, [r10 + r8*2 - 1]      low byte: tag - 1 + 2 * crossing,
+ *	movzx ecx, cl                  0 only for SE_MAPPED within the page
+ *	jrcxz hit                      (tags are 0, 1, 3: never 0 otherwise)
+ *	mov rcx, r9
+ *	jmp slow
+ * hit:	mov rcx, r9 */
+static void emit_lookup_ff(struct tctx *t, struct slow *sl, unsigned cls, unsigned size)
+{
+	struct emit *e = &t->e;
+	static const uint8_t shrx[] = { 0xc4, 0x42, 0x13, 0xf7, 0xd3 };
+	static const uint8_t lea8[] = { 0x4e, 0x8d, 0x14, 0xd5, 0, 0, 0, 0 };
+	for (unsigned i = 0; i < sizeof shrx; i++)
+		e8(e, shrx[i]);
+	for (unsigned i = 0; i < sizeof lea8; i++)
+		e8(e, lea8[i]);
+	e8(e, 0x4f); e8(e, 0x8b); e8(e, 0x54); e8(e, 0x96); e8(e, (uint8_t)(cls * 8));
+	if (size > 1) {
+		static const uint8_t rorx1[] = { 0xc4, 0x43, 0x7b, 0xf0, 0xc3, 12 };
+		static const uint8_t rorx2[] = { 0xc4, 0x43, 0xfb, 0xf0, 0xc0, 32 };
+		for (unsigned i = 0; i < sizeof rorx1; i++)
+			e8(e, rorx1[i]);
+		e8(e, 0x4d); e8(e, 0x8d); e8(e, 0x80); e32(e, (size - 1) << 20);
+		for (unsigned i = 0; i < sizeof rorx2; i++)
+			e8(e, rorx2[i]);
+	}
+	e8(e, 0x49); e8(e, 0x89); e8(e, 0xc9);              /* mov r9, rcx */
+	if (size > 1) {
+		e8(e, 0x43); e8(e, 0x8d); e8(e, 0x4c); e8(e, 0x42); e8(e, 0xff);   /* lea ecx, [r10 + r8*2 - 1] */
+	} else {
+		e8(e, 0x41); e8(e, 0x8d); e8(e, 0x4a); e8(e, 0xff);                /* lea ecx, [r10 - 1] */
+	}
+	e8(e, 0x0f); e8(e, 0xb6); e8(e, 0xc9);              /* movzx ecx, cl */
+	e8(e, 0xe3); e8(e, 8);                              /* jrcxz hit */
+	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc9);              /* mov rcx, r9 */
+	e8(e, 0xe9);                                        /* jmp slow */
+	sl->jumps[sl->njumps++] = e->p;
+	e32(e, 0);
+	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc9);              /* hit: mov rcx, r9 */
+}
+
 /* r10 = the entry for r11 in class cls; to the slow path unless fast and
  * the size bytes stay in the page */
 static void emit_lookup(struct tctx *t, struct slow *sl, unsigned cls, unsigned size)
 {
 	struct emit *e = &t->e;
+	if (t->bt->ff_lookup) {
+		emit_lookup_ff(t, sl, cls, size);
+		return;
+	}
 	e8(e, 0x45); e8(e, 0x89); e8(e, 0xda);              /* mov r10d, r11d */
 	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xea); e8(e, 12);   /* shr r10d, 12 */
 	e8(e, 0x49); e8(e, 0xc1); e8(e, 0xe2); e8(e, 5);    /* shl r10, 5 */
@@ -1066,8 +1119,9 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	emit_slow_paths(&t);
 	b->code_len = (uint32_t)(emit_xaddr(e, e->p) - b->code);
 	if (bt->dump) {
-		/* SHADE86_BT_DUMP: guest address, length, host code (for objdump) */
-		uint32_t hdr[2] = { b->cs_base + b->eip, b->code_len };
+		/* SHADE86_BT_DUMP: guest address, length, offset in the code
+		 * buffer (perf names translated code by it), host code */
+		uint32_t hdr[3] = { b->cs_base + b->eip, b->code_len, (uint32_t)(b->code - bt->xbase) };
 		fwrite(hdr, sizeof(hdr), 1, bt->dump);
 		fwrite(b->code - (bt->xbase - bt->wbase), 1, b->code_len, bt->dump);
 	}
