@@ -17,6 +17,7 @@ struct bt_exit {
 	uint32_t target_eip;
 	uint8_t *jmp_field;           /* executable address of the rel32 field */
 	uint8_t *stub;                /* what the jump points at when unchained */
+	bool host_flags;              /* the guest flags are in host RFLAGS at the jump */
 };
 
 struct bt_block {
@@ -27,8 +28,9 @@ struct bt_block {
 	/* what it is */
 	uint32_t page;                /* RAM page number, or UINT32_MAX (ROM) */
 	uint16_t ninsn, glen;         /* guest instructions and bytes */
-	uint8_t *code;                /* executable address: entry with the checks */
-	uint8_t *code_nocheck;        /* entry for the dispatcher */
+	uint8_t *code_mem;            /* entry with the guest flags in cpu->eflags */
+	uint8_t *code;                /* entry with them in host RFLAGS, and the checks */
+	uint8_t *code_nocheck;        /* entry for the dispatcher (flags in host RFLAGS) */
 	uint32_t code_len;
 	uint64_t execs;               /* counted at entry with bt_options.count_execs */
 	uint32_t undef_flags;         /* flags its host-run instructions leave undefined at its end */

@@ -119,6 +119,11 @@ static void emit_fixed(struct bt *bt)
 	e_mov_rr64(&e, H_R11, H_RSI);
 	emit_reload(&e);
 	e_mov_imm32(&e, H_R13, 12);          /* the page shift of the flag-free lookups */
+	/* blocks are entered with the guest's OSZAPC in host RFLAGS */
+	e_load32(&e, H_R9, OFF(eflags));
+	e_alu_imm32(&e, 4, H_R9, F_OSZAPC);
+	e_push(&e, H_R9);
+	e8(&e, 0x9d);                        /* popfq */
 	e_jmp_reg(&e, H_R11);
 
 	/* exit: r11 = the exit record (or 0), guest registers back to memory */
@@ -214,7 +219,7 @@ static void patch_jump(struct bt *bt, struct bt_exit *x, const uint8_t *xtarget)
 
 static void chain(struct bt *bt, struct bt_exit *x, struct bt_block *to)
 {
-	patch_jump(bt, x, to->code);
+	patch_jump(bt, x, x->host_flags ? to->code : to->code_mem);
 	x->to = to;
 	x->next_in = to->in;
 	to->in = x;
@@ -435,6 +440,8 @@ static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
 		    ((from->from->cs_base + from->from->eip) >> 12) == ((b->cs_base + b->eip) >> 12))
 			chain(bt, from, b);
 		cpu->icount_limit = limit;
+		uint64_t left = limit - cpu->icount - b->ninsn;
+		cpu->bt_left = left < (1ull << 31) ? (int64_t)left : (int64_t)1 << 31;
 		update_exit_mask(cpu);
 		bt->stats.enters++;
 		uint64_t before = cpu->icount;

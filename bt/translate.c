@@ -194,29 +194,40 @@ static void flags_convert_from_mem(struct tctx *t, enum flags_at to)
 	t->flags = to;
 }
 
+/* icount += pending without touching the host flags (clobbers r8) */
 static void flush_icount(struct tctx *t)
 {
+	struct emit *e = &t->e;
 	if (t->pending) {
-		e_add_mem64_imm(&t->e, OFF(icount), (int32_t)t->pending);
+		e_load64(e, H_R8, OFF(icount));
+		e8(e, 0x4d); e8(e, 0x8d); e8(e, 0x80); e32(e, t->pending);   /* lea r8, [r8 + pending] */
+		e_op_mem(e, 1, 0x89, H_R8, H_R15, OFF(icount));
 		t->pending = 0;
 	}
 }
 
 static void emit_jc_probe(struct tctx *t);
 
-/* A direct exit to target_eip: flags in memory, icount updated, then a
- * patchable jump to a stub that stores EIP and returns to the dispatcher
- * with the exit record. */
+/* A direct exit to target_eip, icount updated: a patchable jump, chained to
+ * the target's entry for where the flags are (host RFLAGS, unless a handler
+ * left them in memory or a fix-up is pending), else to a stub that brings
+ * them to memory, stores EIP and returns to the dispatcher with the exit
+ * record (or finds the target in the jump cache). */
 static void emit_direct_exit(struct tctx *t, uint32_t target_eip)
 {
 	struct emit *e = &t->e;
 	struct bt_block *b = t->b;
 	struct bt_exit *x = &b->exit[b->nexit++];
+	if (t->flags != FL_HOST || t->fix0)
+		flags_to_memory(t);
 	x->from = b;
 	x->target_eip = target_eip;
+	x->host_flags = t->flags == FL_HOST;
 	uint8_t *field = e_jmp32(e, emit_xaddr(e, e->p + 5));   /* to the stub just below */
 	x->jmp_field = emit_xaddr(e, field);
 	x->stub = emit_xaddr(e, e->p);
+	flags_to_memory(t);
+	t->flags = x->host_flags ? FL_HOST : FL_MEM;
 	e_store_imm32(e, OFF(eip), target_eip);
 	uint32_t lin = b->cs_base + target_eip;
 	if ((lin >> 12) != ((b->cs_base + b->eip) >> 12) && !t->bt->opt.lockstep) {
@@ -265,7 +276,7 @@ static void emit_jc_probe(struct tctx *t)
 	e8(e, 0x4d); e8(e, 0x8b); e8(e, 0x52); e8(e, 24);   /* mov r10, [r10+24] (block) */
 	e8(e, 0x41); e8(e, 0x80); e8(e, 0xba); e32(e, (uint32_t)offsetof(struct bt_block, valid)); e8(e, 0); /* cmp byte [r10+valid], 0 */
 	e8(e, 0x74); uint8_t *miss5 = e->p; e8(e, 0);       /* je miss */
-	e8(e, 0x41); e8(e, 0xff); e8(e, 0xa2); e32(e, (uint32_t)offsetof(struct bt_block, code)); /* jmp [r10+code] */
+	e8(e, 0x41); e8(e, 0xff); e8(e, 0xa2); e32(e, (uint32_t)offsetof(struct bt_block, code_mem)); /* jmp [r10+code_mem] */
 	for (int i = 0; i < 5; i++) {
 		int32_t rel = (int32_t)(e->p - (miss[i] + 4));
 		memcpy(miss[i], &rel, 4);
@@ -870,14 +881,12 @@ static void emit_jcc_exit(struct tctx *t, unsigned cc, uint32_t next, uint32_t t
 	e8(e, (uint8_t)(0x80 | cc));
 	uint8_t *field = e->p;
 	e32(e, 0);
-	flags_to_memory(t);             /* not taken */
-	flush_icount(t);
+	flush_icount(t);                /* not taken */
 	emit_direct_exit(t, next);
 	int32_t rel = (int32_t)(e->p - (field + 4));
 	memcpy(field, &rel, 4);
 	t->flags = FL_HOST;             /* taken */
 	t->fix0 = fix0;
-	flags_to_memory(t);
 	t->pending = pend;
 	flush_icount(t);
 	emit_direct_exit(t, target);
@@ -944,7 +953,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	b->ninsn = (uint16_t)n;
 	b->glen = (uint16_t)off;
 
-	struct tctx t = { .bt = bt, .b = b, .flags = FL_MEM };
+	struct tctx t = { .bt = bt, .b = b, .flags = FL_HOST };
 	t.e.p = bt->wbase + bt->used;
 	t.e.end = bt->wbase + bt->size;
 	t.e.x_minus_w = bt->xbase - bt->wbase;
@@ -956,34 +965,72 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		return NULL;
 	}
 	struct emit *e = &t.e;
+	/* entered with the flags in memory: into host RFLAGS */
+	b->code_mem = emit_xaddr(e, e->p);
+	e_load32(e, H_R9, OFF(eflags));
+	e_alu_imm32(e, 4, H_R9, F_OSZAPC);
+	e_push(e, H_R9);
+	e8(e, 0x9d);                                  /* popfq */
+	/* entered with them in host RFLAGS: the checks (a request, the budget) */
 	b->code = emit_xaddr(e, e->p);
-
-	/* entry checks (chained entries): a request, or the budget */
-	e_load32(e, H_R11, OFF(exit_req));
-	e_op_mem(e, 0, 0x85, H_R11, H_R15, OFF(exit_mask));   /* test r11d, [exit_mask] */
-	e8(e, 0x0f); e8(e, 0x85);                     /* jne leave */
-	uint8_t *to_leave1 = e->p;
-	e32(e, 0);
-	e_load64(e, H_R11, OFF(icount));
-	e8(e, 0x49); e8(e, 0x81); e8(e, 0xc3); e32(e, n);   /* add r11, n */
-	e_op_mem(e, 1, 0x3b, H_R11, H_R15, OFF(icount_limit));   /* cmp r11, [limit] */
-	e8(e, 0x0f); e8(e, 0x87);                     /* ja leave */
-	uint8_t *to_leave2 = e->p;
-	e32(e, 0);
-	e8(e, 0xeb);                                  /* jmp body */
-	uint8_t *to_body = e->p;
-	e8(e, 0);
-	int32_t rel = (int32_t)(e->p - (to_leave1 + 4));
-	memcpy(to_leave1, &rel, 4);
-	rel = (int32_t)(e->p - (to_leave2 + 4));
-	memcpy(to_leave2, &rel, 4);
+	uint8_t *to_leave[3];
+	unsigned nleave = 0;
+	uint8_t *to_body;
+	if (bt->ff_lookup) {
+		/* without touching the flags: guest ECX parked in r9 */
+		e8(e, 0x49); e8(e, 0x89); e8(e, 0xc9);              /* mov r9, rcx */
+		e_load32(e, H_RCX, OFF(exit_req));
+		e8(e, 0xc4); e8(e, 0xc2); e8(e, 0x72); e8(e, 0xf5); e8(e, 0x8f);
+		e32(e, (uint32_t)OFF(exit_mask));                   /* pext ecx, ecx, [exit_mask] */
+		e8(e, 0xe3); e8(e, 8);                              /* jrcxz over */
+		e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc9);              /* mov rcx, r9 */
+		e8(e, 0xe9); to_leave[nleave++] = e->p; e32(e, 0);  /* jmp leave */
+		e_load64(e, H_R8, OFF(bt_left));
+		e8(e, 0x4d); e8(e, 0x8d); e8(e, 0x80); e32(e, (uint32_t)-(int32_t)n);   /* lea r8, [r8 - n] */
+		e8(e, 0xc4); e8(e, 0xc3); e8(e, 0xfb); e8(e, 0xf0); e8(e, 0xc8); e8(e, 32); /* rorx rcx, r8, 32 */
+		e8(e, 0x67); e8(e, 0xe3); e8(e, 8);                 /* jecxz over: 0 <= left < 2^32 */
+		e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc9);              /* mov rcx, r9 */
+		e8(e, 0xe9); to_leave[nleave++] = e->p; e32(e, 0);  /* jmp leave */
+		e_op_mem(e, 1, 0x89, H_R8, H_R15, OFF(bt_left));
+		e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc9);              /* mov rcx, r9 */
+		e8(e, 0xe9); to_body = e->p; e32(e, 0);             /* jmp body */
+	} else {
+		/* the same with the flags saved around the tests */
+		e8(e, 0x9c);                                        /* pushfq */
+		e_load32(e, H_R11, OFF(exit_req));
+		e_op_mem(e, 0, 0x85, H_R11, H_R15, OFF(exit_mask)); /* test r11d, [exit_mask] */
+		e8(e, 0x0f); e8(e, 0x85); to_leave[nleave++] = e->p; e32(e, 0);   /* jne leave */
+		e_load64(e, H_R11, OFF(bt_left));
+		e8(e, 0x49); e8(e, 0x81); e8(e, 0xeb); e32(e, n);   /* sub r11, n */
+		e8(e, 0x0f); e8(e, 0x88); to_leave[nleave++] = e->p; e32(e, 0);   /* js leave */
+		e_op_mem(e, 1, 0x89, H_R11, H_R15, OFF(bt_left));
+		e8(e, 0x9d);                                        /* popfq */
+		e8(e, 0xe9); to_body = e->p; e32(e, 0);             /* jmp body */
+		for (unsigned k = 0; k < nleave; k++) {
+			int32_t rel = (int32_t)(e->p - (to_leave[k] + 4));
+			memcpy(to_leave[k], &rel, 4);
+		}
+		e8(e, 0x9d);                                        /* popfq: then leave */
+		nleave = 0;
+	}
+	for (unsigned k = 0; k < nleave; k++) {
+		int32_t rel = (int32_t)(e->p - (to_leave[k] + 4));
+		memcpy(to_leave[k], &rel, 4);
+	}
+	flags_to_memory(&t);                          /* leave: flags from the host */
 	e_store_imm32(e, OFF(eip), b->eip);
 	emit_dynamic_exit(&t);
-	*to_body = (uint8_t)(e->p - (to_body + 1));
+	t.flags = FL_HOST;
+	{
+		int32_t rel = (int32_t)(e->p - (to_body + 4));
+		memcpy(to_body, &rel, 4);
+	}
 	b->code_nocheck = emit_xaddr(e, e->p);
 	if (bt->opt.count_execs) {
 		e_mov_imm64(e, H_R11, (uint64_t)(uintptr_t)&b->execs);
-		e8(e, 0x49); e8(e, 0x83); e8(e, 0x03); e8(e, 0x01);   /* add qword [r11], 1 */
+		e8(e, 0x4d); e8(e, 0x8b); e8(e, 0x03);              /* mov r8, [r11] */
+		e8(e, 0x4d); e8(e, 0x8d); e8(e, 0x40); e8(e, 0x01); /* lea r8, [r8 + 1] */
+		e8(e, 0x4d); e8(e, 0x89); e8(e, 0x03);              /* mov [r11], r8 */
 	}
 
 	t.eips = eips;
@@ -1024,7 +1071,6 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		}
 		if (last && (in->op == op_JMP_Jb || in->op == op_JMP_Jz) && in->osize == 4) {
 			t.pending++;
-			flags_to_memory(&t);
 			flush_icount(&t);
 			emit_direct_exit(&t, next + in->imm);
 			break;
@@ -1036,7 +1082,6 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 				bt->stats.native_insns++;
 				t.pending++;
 				if (in->op == op_CALL_Jz) {
-					flags_to_memory(&t);
 					flush_icount(&t);
 					emit_direct_exit(&t, next + in->imm);
 					break;
@@ -1111,7 +1156,6 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		continue;
 	next_insn:
 		if (last) {
-			flags_to_memory(&t);
 			flush_icount(&t);
 			emit_direct_exit(&t, next);
 		}

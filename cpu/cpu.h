@@ -112,6 +112,8 @@ struct cpu {
 	uint64_t tsc_offset;
 	uint64_t icount;        /* instructions retired */
 	uint64_t icount_limit;  /* translated code leaves before a block would pass it */
+	int64_t bt_left;        /* bt/: instructions left before icount_limit, less the
+				 * blocks entered since the dispatcher (at most 2^31) */
 	uint32_t exit_mask;     /* the exit_req bits translated code leaves for: all but
 				 * CPU_REQ_INTR while IF = 0 (set by bt/ around handlers) */
 	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
