@@ -426,7 +426,13 @@ static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
 		struct bt_block *b = translatable(cpu) ? find_block(bt) : NULL;
 		if (bt->stats.flushes != flushes)
 			from = NULL;   /* its block is gone */
-		if (!b || limit - cpu->icount < b->ninsn) {
+		/* a block that would pass the limit: its instructions one by one,
+		 * unless the limit only slices time (cpu->soft_limit) */
+		if (!b || (limit - cpu->icount < b->ninsn && !cpu->soft_limit)) {
+			if (b)
+				bt->stats.interp_nofit++;
+			else
+				bt->stats.interp_mode++;
 			from = NULL;
 			ex = interpret_one(bt);
 			if (ex != CPU_EXIT_NONE)
@@ -440,7 +446,8 @@ static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
 		    ((from->from->cs_base + from->from->eip) >> 12) == ((b->cs_base + b->eip) >> 12))
 			chain(bt, from, b);
 		cpu->icount_limit = limit;
-		uint64_t left = limit - cpu->icount - b->ninsn;
+		uint64_t left = limit - cpu->icount;
+		left = left > b->ninsn ? left - b->ninsn : 0;
 		cpu->bt_left = left < (1ull << 31) ? (int64_t)left : (int64_t)1 << 31;
 		update_exit_mask(cpu);
 		bt->stats.enters++;
@@ -451,6 +458,10 @@ static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
 			from = NULL;
 		} else {
 			from = enter(cpu, b->code_nocheck);
+			if (from)
+				bt->stats.back_direct++;
+			else
+				bt->stats.back_dynamic++;
 		}
 		bt->stats.insns_translated += cpu->icount - before;
 		ex = cpu_pending_exit(cpu);

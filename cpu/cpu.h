@@ -112,6 +112,8 @@ struct cpu {
 	uint64_t tsc_offset;
 	uint64_t icount;        /* instructions retired */
 	uint64_t icount_limit;  /* translated code leaves before a block would pass it */
+	bool soft_limit;        /* cpu_run's limit only slices time: a translated block
+				 * may end past it (never set with -icount) */
 	int64_t bt_left;        /* bt/: instructions left before icount_limit, less the
 				 * blocks entered since the dispatcher (at most 2^31) */
 	uint32_t exit_mask;     /* the exit_req bits translated code leaves for: all but

@@ -436,7 +436,11 @@ enum pc_event pc_run(struct pc *pc, uint64_t max)
 			}
 		}
 		uint64_t before = cpu->icount;
+		/* a slice of host time may end a block late; -icount and the
+		 * caller's own limit stay exact */
+		cpu->soft_limit = !icount && slice < max;
 		enum cpu_exit ex = cpu_run(cpu, slice);
+		cpu->soft_limit = false;
 		uint64_t done = cpu->icount - before;
 		max -= done < max ? done : max;
 		if (icount)
