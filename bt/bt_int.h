@@ -27,6 +27,12 @@ struct bt_block {
 	uint32_t mode;                /* BT_MODE_* of the CPU it was translated for */
 	/* what it is */
 	uint32_t page;                /* RAM page number, or UINT32_MAX (ROM) */
+	/* a last instruction that crosses into the next page: that page's
+	 * bytes, its RAM page number and the shadow entry (fetch class) the
+	 * block checks before running it */
+	const uint8_t *host2;
+	uint32_t page2;
+	intptr_t entry2;
 	uint16_t ninsn, glen;         /* guest instructions and bytes */
 	uint8_t *code_mem;            /* entry with the guest flags in cpu->eflags */
 	uint8_t *code;                /* entry with them in host RFLAGS, and the checks */
@@ -41,6 +47,7 @@ struct bt_block {
 	struct bt_exit *in;           /* exits of other blocks chained to this one */
 	struct bt_block *hnext;       /* hash chain */
 	struct bt_block *pnext;       /* blocks of the same RAM page */
+	struct bt_block *pnext2;      /* blocks of the same RAM page, for page2 */
 	struct bt_block *all_next;    /* every block since the last flush */
 	struct insn *insns;           /* decoded instructions the handler calls use */
 };
@@ -120,7 +127,9 @@ struct bt {
 };
 
 /* translate.c */
-struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winlen);
+struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winlen, const uint8_t *host2);
+/* The shadow entry a block's fetch from the page at lin2 depends on, or 0 */
+intptr_t bt_fetch_entry(const struct cpu *cpu, uint32_t lin2);
 uint32_t bt_mode_of(const struct cpu *cpu);
 /* The instruction is emitted as itself (bt_native_form), or calls its handler. */
 bool bt_native_form(const struct insn *in);

@@ -181,7 +181,8 @@ static struct bt_block *lookup(struct bt *bt, const uint8_t *host, uint32_t eip,
 			       uint32_t mode)
 {
 	for (struct bt_block *b = bt->hash[hash_of(host, eip)]; b; b = b->hnext)
-		if (b->host == host && b->eip == eip && b->cs_base == cs_base && b->mode == mode)
+		if (b->host == host && b->eip == eip && b->cs_base == cs_base && b->mode == mode &&
+		    (!b->host2 || bt_fetch_entry(bt->cpu, ((cs_base + eip) | 0xfff) + 1) == b->entry2))
 			return b;
 	return NULL;
 }
@@ -208,6 +209,13 @@ static void insert(struct bt *bt, struct bt_block *b)
 			shadow_set_code_page(&bt->cpu->shadow, b->page << 12, true);
 		b->pnext = bt->page_blocks[b->page];
 		bt->page_blocks[b->page] = b;
+	}
+	b->page2 = b->host2 ? ram_page_of(bt, b->host2) : UINT32_MAX;
+	if (b->page2 != UINT32_MAX && b->page2 != b->page) {
+		if (!bt->page_blocks[b->page2])
+			shadow_set_code_page(&bt->cpu->shadow, b->page2 << 12, true);
+		b->pnext2 = bt->page_blocks[b->page2];
+		bt->page_blocks[b->page2] = b;
 	}
 }
 
@@ -268,7 +276,7 @@ static void code_write(void *opaque, uint32_t pa, unsigned len)
 		struct bt_block *b = bt->page_blocks[pg];
 		if (!b)
 			continue;
-		for (; b; b = b->pnext)
+		for (; b; b = b->page == pg ? b->pnext : b->pnext2)
 			unlink_block(bt, b);
 		bt->page_blocks[pg] = NULL;
 		shadow_set_code_page(&bt->cpu->shadow, pg << 12, false);
@@ -353,10 +361,26 @@ static struct bt_block *find_block(struct bt *bt)
 	struct bt_block *b = lookup(bt, host, cpu->eip, cs->base, mode);
 	if (b)
 		goto found;
-	b = bt_translate(bt, host, winlen);
+	/* the next page's bytes, for a last instruction that crosses into it
+	 * (if the shadow maps them now: no fault before the instruction runs) */
+	const uint8_t *host2 = NULL;
+	uint32_t lin2 = (lin | 0xfff) + 1;
+	if (to_page < to_limit && lin2) {
+		intptr_t e2 = bt_fetch_entry(cpu, lin2);
+		if (e2)
+			host2 = shadow_entry_host(e2, lin2);
+		else {
+			/* the first instruction crosses: fetch the next page as the
+			 * interpreter would (a #PF here is the instruction's) */
+			struct insn first;
+			if (decode_buf(&first, true, host, winlen) == DEC_FETCH)
+				host2 = lin_fetch_ptr(cpu, lin2);
+		}
+	}
+	b = bt_translate(bt, host, winlen, host2);
 	if (!b && bt->used >= bt->size) {
 		bt_flush(cpu);
-		b = bt_translate(bt, host, winlen);
+		b = bt_translate(bt, host, winlen, host2);
 	}
 	if (b)
 		insert(bt, b);

@@ -899,14 +899,75 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+intptr_t bt_fetch_entry(const struct cpu *cpu, uint32_t lin2)
+{
+	intptr_t e = cpu->stab[(size_t)(lin2 >> 12) * SC_COUNT + SHADOW_CLASS(cpu->cpl == 3, 0)];
+	return shadow_entry_fast(e) ? e : 0;
+}
+
+/* Before an instruction that crosses into the next page: that page must
+ * still map to the bytes it was translated from (the jump cache and chained
+ * jumps check the first page only); else leave at the instruction. */
+static void emit_page2_check(struct tctx *t, uint32_t eip)
+{
+	struct emit *e = &t->e;
+	const struct bt_block *b = t->b;
+	uint32_t lin2 = ((b->cs_base + b->eip) | 0xfff) + 1;
+	unsigned cls = SHADOW_CLASS((b->mode & BT_MODE_CPL) == 3, 0);
+	e8(e, 0x49); e8(e, 0x89); e8(e, 0xc9);                      /* mov r9, rcx */
+	e_op_mem(e, 1, 0x8b, H_R10, H_R14, (int32_t)(((lin2 >> 12) * SC_COUNT + cls) * 8));   /* mov r10, [r14 + entry] */
+	e_mov_imm64(e, H_RCX, (uint64_t)-(uint64_t)b->entry2);
+	e8(e, 0x49); e8(e, 0x8d); e8(e, 0x0c); e8(e, 0x0a);         /* lea rcx, [r10 + rcx] */
+	e8(e, 0xe3); e8(e, 8);                                      /* jrcxz ok */
+	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc9);                      /* mov rcx, r9 */
+	e8(e, 0xe9); uint8_t *to_exit = e->p; e32(e, 0);            /* jmp exit */
+	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc9);                      /* ok: mov rcx, r9 */
+	e8(e, 0xe9); uint8_t *to_cont = e->p; e32(e, 0);            /* jmp on */
+	int32_t rel = (int32_t)(e->p - (to_exit + 4));
+	memcpy(to_exit, &rel, 4);
+	enum flags_at fl = t->flags;
+	uint32_t fix0 = t->fix0;
+	unsigned pending = t->pending;
+	flags_to_memory(t);
+	flush_icount(t);
+	e_store_imm32(e, OFF(eip), eip);
+	emit_dynamic_exit(t);
+	t->flags = fl;
+	t->fix0 = fix0;
+	t->pending = pending;
+	rel = (int32_t)(e->p - (to_cont + 4));
+	memcpy(to_cont, &rel, 4);
+}
+
 /* Translate the block at the CPU's CS:EIP, whose bytes are at host (winlen
- * readable bytes to the end of the page or the CS limit).  Returns NULL when
+ * readable bytes to the end of the page or the CS limit; host2: the next
+ * page's, when its last instruction may cross into it, else NULL).  Returns NULL when
  * the first instruction cannot start a block (the caller interprets it), or
  * when the buffer is full (bt->used is then past the end: flush and retry). */
-struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winlen)
+struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winlen, const uint8_t *host2)
 {
 	struct cpu *cpu = bt->cpu;
 	uint64_t t0 = now_ns();
+	/* the bytes: the page's, then up to 15 of the next page's */
+	uint8_t bytes[4096 + 16];
+	unsigned avail = winlen;
+	intptr_t entry2 = 0;
+	if (host2 && winlen <= 4096) {
+		uint32_t lin2 = ((cpu->seg[S_CS].base + cpu->eip) | 0xfff) + 1;
+		entry2 = bt_fetch_entry(cpu, lin2);
+		if (entry2 && shadow_entry_host(entry2, lin2) == host2) {
+			memcpy(bytes, host, winlen);
+			memcpy(bytes + winlen, host2, 15);
+			avail = winlen + 15;
+		} else {
+			host2 = NULL;
+			entry2 = 0;
+		}
+	} else {
+		host2 = NULL;
+	}
+	const uint8_t *code = host2 ? bytes : host;
+	bool crosses = false;
 	struct insn ins[BT_MAX_INSNS];
 	uint32_t eips[BT_MAX_INSNS];
 	unsigned offs[BT_MAX_INSNS];
@@ -917,7 +978,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	/* decode first: the block's extent */
 	while (n < BT_MAX_INSNS) {
 		struct insn *in = &ins[n];
-		if (decode_buf(in, code32, host + off, winlen - off) != DEC_OK)
+		if (decode_buf(in, code32, code + off, avail - off) != DEC_OK)
 			break;   /* invalid, or crosses the page: ends the block before it */
 		eips[n] = eip + off;
 		offs[n] = off;
@@ -928,8 +989,10 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			break;
 		if (in->rep && (oi->attr & A_STRING))
 			break;   /* REP runs a batch per call and repeats itself */
-		if (off >= winlen)
+		if (off >= winlen) {
+			crosses = off > winlen;   /* it ends in the next page */
 			break;
+		}
 	}
 	if (n == 0)
 		return NULL;
@@ -952,6 +1015,10 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	b->mode = bt_mode_of(cpu);
 	b->ninsn = (uint16_t)n;
 	b->glen = (uint16_t)off;
+	if (crosses) {
+		b->host2 = host2;
+		b->entry2 = entry2;
+	}
 
 	struct tctx t = { .bt = bt, .b = b, .flags = FL_HOST };
 	t.e.p = bt->wbase + bt->used;
@@ -1062,6 +1129,8 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		uint32_t defined = oi->fw & ~oi->fu & ~oi->fr;
 		struct bt_flag_eff fe = bt_insn_flags(in);
 		b->undef_at[i] = b->undef_flags;
+		if (b->host2 && offs[i] + in->len > winlen)
+			emit_page2_check(&t, eips[i]);
 
 		if (last && (oi->attr & A_JCC) && in->osize == 4 &&
 		    ((in->map == 0 && in->opc >= 0x70 && in->opc <= 0x7f) ||
@@ -1112,11 +1181,11 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			enum flags_at fl = t.flags;
 			bool ok;
 			if (INSN_MEMOP(in)) {
-				ok = emit_inline_mem(&t, in, host + offs[i], i);
+				ok = emit_inline_mem(&t, in, code + offs[i], i);
 			} else {
 				if (needs_flags_in(in))
 					flags_to_host(&t);
-				ok = emit_native(&t, in, host + offs[i]);
+				ok = emit_native(&t, in, code + offs[i]);
 				if (ok && fe.fw)
 					t.flags = FL_HOST;
 			}

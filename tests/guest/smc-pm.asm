@@ -10,7 +10,9 @@
 ; 4. with paging, the code page is written through a second linear mapping of
 ;    the same physical page;
 ; 5. REP MOVSB copies a new routine over a translated one;
-; 6. a loop that patches a later instruction of its own body on every pass.
+; 6. a loop that patches a later instruction of its own body on every pass;
+; 7. an instruction that crosses a page boundary: its second page written,
+;    and remapped under an unchanged first page.
 	bits 16
 %include "common.inc"
 CODE  equ 0x10000           ; routines are copied here (physical = linear)
@@ -122,6 +124,34 @@ pm:
 	mov ecx, 5
 	CALLABS CODE + 0x200
 	CHECK ebx, 5 + 4 + 3 + 2 + 1, 13
+
+	; 7. an instruction that crosses into the next page (ALIAS + 0xffd:
+	;    mov eax, imm32 with two immediate bytes in each page), at the end
+	;    of a block and starting one; the second page is written, then
+	;    remapped to other bytes while the first page stays as it was
+	mov dword [CODE + 0xff9], 0x90909090      ; nop x4
+	mov dword [CODE + 0xffd], 0x332211b8      ; mov eax, 0x44332211 ...
+	mov word [CODE + 0x1001], 0xc344          ; ... ; ret
+	mov dword [CODE + 0x2000], 0x00c37766     ; the other second page
+	CALLABS ALIAS + 0xff9
+	CHECK eax, 0x44332211, 14
+	CALLABS ALIAS + 0xff9
+	CHECK eax, 0x44332211, 15
+	mov byte [CODE + 0x1000], 0x55            ; write the second page
+	CALLABS ALIAS + 0xff9
+	CHECK eax, 0x44552211, 16
+	mov dword [PT2 + 4], (CODE + 0x2000) | 3  ; remap it
+	invlpg [ALIAS + 0x1000]
+	CALLABS ALIAS + 0xff9
+	CHECK eax, 0x77662211, 17
+	CALLABS ALIAS + 0xffd
+	CHECK eax, 0x77662211, 18
+	mov dword [PT2 + 4], (CODE + 0x1000) | 3  ; and back
+	invlpg [ALIAS + 0x1000]
+	CALLABS ALIAS + 0xffd
+	CHECK eax, 0x44552211, 19
+	CALLABS ALIAS + 0xff9
+	CHECK eax, 0x44552211, 20
 
 	PUTS32 "ok", 10
 	PASS
