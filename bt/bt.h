@@ -70,7 +70,7 @@ struct bt_stats {
 	uint64_t flushes, invalidated, chained, unchained;
 	uint64_t enters, jc_fills;     /* dispatcher entries into translated code, jump cache fills */
 	uint64_t back_direct;          /* returns to the dispatcher from a direct exit (not chained) */
-	uint64_t back_dynamic;         /* ... from any other exit (indirect branch, request, budget) */
+	uint64_t back[6];              /* ... from other exits, by BT_LEAVE_* */
 	uint64_t interp_mode, interp_nofit;   /* interpreted: untranslatable state or no block; budget */
 	uint64_t insns_translated, insns_interp;
 	uint64_t native_insns, helper_insns;   /* at translation time */

@@ -126,6 +126,16 @@ struct bt {
 	bool ls_failed;
 };
 
+/* Why translated code went back to the dispatcher, other than a direct
+ * exit (bt_stats.back) */
+enum {
+	BT_LEAVE_CHECK = 1,       /* a block's entry checks: a request, or the budget spent */
+	BT_LEAVE_INDIRECT,        /* an indirect branch the jump cache did not know */
+	BT_LEAVE_ENDBLK,          /* after an instruction that may change the mode */
+	BT_LEAVE_REQUEST,         /* a handler asked to stop (code written, reset, exit port) */
+	BT_LEAVE_PAGE2,           /* the next page of a crossing instruction was remapped */
+};
+
 /* translate.c */
 struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winlen, const uint8_t *host2);
 /* The shadow entry a block's fetch from the page at lin2 depends on, or 0 */

@@ -482,10 +482,12 @@ static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
 			from = NULL;
 		} else {
 			from = enter(cpu, b->code_nocheck);
-			if (from)
+			if ((uintptr_t)from >= 4096) {
 				bt->stats.back_direct++;
-			else
-				bt->stats.back_dynamic++;
+			} else {
+				bt->stats.back[(uintptr_t)from % 6]++;
+				from = NULL;
+			}
 		}
 		bt->stats.insns_translated += cpu->icount - before;
 		ex = cpu_pending_exit(cpu);

@@ -30,9 +30,12 @@ void bt_print_stats(struct cpu *cpu, FILE *f, unsigned hottest)
 		(unsigned long long)s->native_insns, (unsigned long long)s->helper_insns);
 	fprintf(f, "tc-stats: chained jumps          %llu (%llu unchained again); dispatcher entries %llu\n",
 		(unsigned long long)s->chained, (unsigned long long)s->unchained, (unsigned long long)s->enters);
-	fprintf(f, "tc-stats: back in the dispatcher %llu from direct exits, %llu from others "
-		"(indirect branches the jump cache missed, requests, the budget)\n",
-		(unsigned long long)s->back_direct, (unsigned long long)s->back_dynamic);
+	fprintf(f, "tc-stats: back in the dispatcher %llu from direct exits not chained, %llu at entry checks "
+		"(a request, the budget), %llu from indirect branches the jump cache missed, %llu after mode "
+		"changes, %llu at handlers' requests, %llu at remapped pages\n",
+		(unsigned long long)s->back_direct, (unsigned long long)s->back[BT_LEAVE_CHECK],
+		(unsigned long long)s->back[BT_LEAVE_INDIRECT], (unsigned long long)s->back[BT_LEAVE_ENDBLK],
+		(unsigned long long)s->back[BT_LEAVE_REQUEST], (unsigned long long)s->back[BT_LEAVE_PAGE2]);
 	fprintf(f, "tc-stats: interpreted steps      %llu where no block could run, %llu at the budget's end\n",
 		(unsigned long long)s->interp_mode, (unsigned long long)s->interp_nofit);
 	fprintf(f, "tc-stats: invalidated blocks     %llu (self-modifying code exits %llu)\n",

@@ -240,11 +240,11 @@ static void emit_direct_exit(struct tctx *t, uint32_t target_eip)
 	e_jmp32(e, t->bt->exit_common);
 }
 
-/* Leave with EIP already stored */
-static void emit_dynamic_exit(struct tctx *t)
+/* Leave with EIP already stored; why (BT_LEAVE_*) goes back in r11 */
+static void emit_dynamic_exit(struct tctx *t, unsigned why)
 {
 	struct emit *e = &t->e;
-	e_mov_imm32(e, H_R11, 0);
+	e_mov_imm32(e, H_R11, why);
 	e_jmp32(e, t->bt->exit_common);
 }
 
@@ -304,7 +304,7 @@ static void emit_indirect_exit(struct tctx *t)
 	e8(e, 0x4d); e8(e, 0x01); e8(e, 0xca);              /* add r10, r9 */
 	if (!t->bt->opt.lockstep)   /* lockstep compares one block per entry */
 		emit_jc_probe(t);
-	emit_dynamic_exit(t);
+	emit_dynamic_exit(t, BT_LEAVE_INDIRECT);
 }
 
 
@@ -832,7 +832,7 @@ static void emit_request_check(struct tctx *t, uint32_t next_eip, unsigned owed)
 	if (owed)
 		e_add_mem64_imm(e, OFF(icount), (int32_t)owed);
 	e_store_imm32(e, OFF(eip), next_eip);
-	emit_dynamic_exit(t);
+	emit_dynamic_exit(t, BT_LEAVE_REQUEST);
 	int32_t rel = (int32_t)(e->p - start);
 	memcpy(field, &rel, 4);
 }
@@ -931,7 +931,7 @@ static void emit_page2_check(struct tctx *t, uint32_t eip)
 	flags_to_memory(t);
 	flush_icount(t);
 	e_store_imm32(e, OFF(eip), eip);
-	emit_dynamic_exit(t);
+	emit_dynamic_exit(t, BT_LEAVE_PAGE2);
 	t->flags = fl;
 	t->fix0 = fix0;
 	t->pending = pending;
@@ -1086,7 +1086,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	}
 	flags_to_memory(&t);                          /* leave: flags from the host */
 	e_store_imm32(e, OFF(eip), b->eip);
-	emit_dynamic_exit(&t);
+	emit_dynamic_exit(&t, BT_LEAVE_CHECK);
 	t.flags = FL_HOST;
 	{
 		int32_t rel = (int32_t)(e->p - (to_body + 4));
@@ -1213,11 +1213,15 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 				emit_direct_exit(&t, next + in->imm);
 			else if (!(oi->attr & (A_BRANCH | A_ENDBLK)) && !(in->rep && (oi->attr & A_STRING)))
 				emit_direct_exit(&t, next);
-			else if ((oi->attr & A_BRANCH) && !(oi->attr & A_ENDBLK)) {
-				e_load32(e, H_R11, OFF(eip));   /* near branches: RET, JMP/CALL r/m, LOOP ... */
+			else if (((oi->attr & A_BRANCH) || (in->rep && (oi->attr & A_STRING))) &&
+				 !(oi->attr & A_ENDBLK)) {
+				/* near branches (RET, JMP/CALL r/m, LOOP ...) and REP string
+				 * batches (the same EIP again, or the next): through the
+				 * jump cache; the target's entry checks take requests */
+				e_load32(e, H_R11, OFF(eip));
 				emit_indirect_exit(&t);
 			} else
-				emit_dynamic_exit(&t);
+				emit_dynamic_exit(&t, BT_LEAVE_ENDBLK);
 			break;
 		}
 		emit_handler_call(&t, in, eips[i], false);
