@@ -127,6 +127,14 @@ static inline void e_or_rr32(struct emit *e, int dst, int src)
 	e8(e, (uint8_t)(0xc0 | ((src & 7) << 3) | (dst & 7)));
 }
 
+/* MOV r32(dst), r32(src) (89 /r) */
+static inline void e_mov_rr32(struct emit *e, int dst, int src)
+{
+	e_rex(e, 0, src, dst);
+	e8(e, 0x89);
+	e8(e, (uint8_t)(0xc0 | ((src & 7) << 3) | (dst & 7)));
+}
+
 /* MOV r64(dst), r64(src) (REX.W 89 /r) */
 static inline void e_mov_rr64(struct emit *e, int dst, int src)
 {

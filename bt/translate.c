@@ -105,7 +105,7 @@ enum flags_at {
 
 /* an inline memory access's out-of-line slow path, emitted after the body */
 struct slow {
-	uint8_t *jumps[2];        /* rel32 fields (writable) to point at it */
+	uint8_t *jumps[4];        /* rel32 fields (writable) to point at it */
 	unsigned njumps;
 	uint8_t *join;            /* executable address to return to */
 	unsigned insn;            /* index in the block */
@@ -731,8 +731,25 @@ static bool stack_form(const struct insn *in, uint32_t mode)
 		return (in->opc & 7) != R_ESP;
 	case op_RET: case op_RET_Iw:
 		return (mode & BT_MODE_CSBIG) != 0;   /* no CS limit check for the target */
+	case op_CALL_Ev: case op_JMP_Ev:
+		if (!(mode & BT_MODE_CSBIG))
+			return false;
+		if (INSN_MOD(in) == 3)
+			return true;
+		return in->asize == 4 && in->seg <= S_GS && (mode & BT_MODE_SEGBIG(in->seg));
 	default:
 		return false;
+	}
+}
+
+/* r11 = the linear address of an E operand in memory (clobbers r10) */
+static void emit_ea_lin(struct tctx *t, const struct insn *in)
+{
+	struct emit *e = &t->e;
+	emit_lea_ea(e, H_R11, in, false);
+	if (!(t->b->mode & BT_MODE_SEGZERO(in->seg))) {
+		e_load32(e, H_R10, OFF(seg[0].base) + 16 * in->seg);
+		e8(e, 0x67); e8(e, 0x47); e8(e, 0x8d); e8(e, 0x1c); e8(e, 0x13);   /* lea r11d, [r11 + r10] */
 	}
 }
 
@@ -780,6 +797,41 @@ static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned id
 		e8(e, 0x67); e8(e, 0x44); e8(e, 0x8d); e8(e, 0x65); e8(e, 0x04); /* lea r12d, [ebp + 4] */
 		e8(e, 0x43); e8(e, 0x8b);                       /* mov ebp, [r10 + r11 - 1] */
 		emit_modrm_r10r11(e, H_RBP);
+		break;
+	}
+	case op_CALL_Ev: case op_JMP_Ev: {
+		/* the target: from its register, or loaded (kept in next_eip
+		 * while the push looks up the stack) */
+		bool reg = INSN_MOD(in) == 3;
+		int tr = reg ? bt_host_reg[INSN_RM(in)] : -1;
+		if (!reg) {
+			emit_ea_lin(t, in);
+			emit_lookup(t, sl, SHADOW_CLASS(user, 0), 4);
+			e8(e, 0x47); e8(e, 0x8b);               /* mov r11d, [r10 + r11 - 1] */
+			emit_modrm_r10r11(e, H_R11);
+			if (in->op == op_CALL_Ev)
+				e_store32(e, H_R11, OFF(next_eip));
+		}
+		if (in->op == op_CALL_Ev) {
+			e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x5c); e8(e, 0x24); e8(e, 0xfc); /* lea r11d, [r12 - 4] */
+			emit_lookup(t, sl, SHADOW_CLASS(user, 1), 4);
+			emit_store_log(t, 4, false);
+			e8(e, 0x43); e8(e, 0xc7);               /* mov dword [r10 + r11 - 1], next */
+			emit_modrm_r10r11(e, 0);
+			e32(e, next);
+			emit_store_log(t, 4, true);
+			e8(e, 0x45); e8(e, 0x89); e8(e, 0xdc);      /* mov r12d, r11d */
+			if (reg && tr == H_R12) {
+				e8(e, 0x45); e8(e, 0x8d); e8(e, 0x5b); e8(e, 0x04);   /* lea r11d, [r11 + 4]: ESP before */
+			} else if (reg)
+				e_mov_rr32(e, H_R11, tr);
+			else if (!reg)
+				e_load32(e, H_R11, OFF(next_eip));
+		} else if (reg) {
+			e_mov_rr32(e, H_R11, tr);
+		}
+		sl->to_r11 = true;
+		sl->ends_block = true;
 		break;
 	}
 	case op_RET: case op_RET_Iw: {
@@ -1155,7 +1207,8 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 					emit_direct_exit(&t, next + in->imm);
 					break;
 				}
-				if (in->op == op_RET || in->op == op_RET_Iw) {
+				if (in->op == op_RET || in->op == op_RET_Iw || in->op == op_CALL_Ev ||
+				    in->op == op_JMP_Ev) {
 					e_store32(e, H_R11, OFF(eip));
 					flags_to_memory(&t);
 					flush_icount(&t);
