@@ -731,6 +731,8 @@ static bool stack_form(const struct insn *in, uint32_t mode)
 		return (in->opc & 7) != R_ESP;
 	case op_RET: case op_RET_Iw:
 		return (mode & BT_MODE_CSBIG) != 0;   /* no CS limit check for the target */
+	case op_PUSH_Ev:
+		return INSN_MOD(in) != 3 && in->asize == 4 && in->seg <= S_GS && (mode & BT_MODE_SEGBIG(in->seg));
 	case op_CALL_Ev: case op_JMP_Ev:
 		if (!(mode & BT_MODE_CSBIG))
 			return false;
@@ -799,6 +801,26 @@ static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned id
 		emit_modrm_r10r11(e, H_RBP);
 		break;
 	}
+	case op_PUSH_Ev: {
+		/* the value loaded, held in bt_tmp while the push looks up the stack */
+		emit_ea_lin(t, in);
+		emit_lookup(t, sl, SHADOW_CLASS(user, 0), 4);
+		e8(e, 0x47); e8(e, 0x8b);                       /* mov r11d, [r10 + r11 - 1] */
+		emit_modrm_r10r11(e, H_R11);
+		e_store32(e, H_R11, OFF(bt_tmp));
+		e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x5c); e8(e, 0x24); e8(e, 0xfc); /* lea r11d, [r12 - 4] */
+		emit_lookup(t, sl, SHADOW_CLASS(user, 1), 4);
+		emit_store_log(t, 4, false);
+		e_load32(e, H_R8, OFF(bt_tmp));
+		e8(e, 0x47); e8(e, 0x89);                       /* mov [r10 + r11 - 1], r8d */
+		emit_modrm_r10r11(e, H_R8);
+		if (t->bt->opt.lockstep) {
+			e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1]: the log's */
+		}
+		emit_store_log(t, 4, true);
+		e8(e, 0x45); e8(e, 0x89); e8(e, 0xdc);          /* mov r12d, r11d */
+		break;
+	}
 	case op_CALL_Ev: case op_JMP_Ev: {
 		/* the target: from its register, or loaded (kept in next_eip
 		 * while the push looks up the stack) */
@@ -848,6 +870,38 @@ static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned id
 	default:
 		return false;
 	}
+	inline_end(t, sl);
+	return true;
+}
+
+/* MOV AL/AX/EAX to or from a memory offset (A0-A3) through a 4 GiB segment */
+static bool emit_inline_moffs(struct tctx *t, const struct insn *in, unsigned idx)
+{
+	struct emit *e = &t->e;
+	if (in->asize != 4 || in->seg > S_GS || !(t->b->mode & BT_MODE_SEGBIG(in->seg)))
+		return false;
+	bool store = in->op == op_MOV_ObAL || in->op == op_MOV_OveAX;
+	bool byte = in->op == op_MOV_ALOb || in->op == op_MOV_ObAL;
+	unsigned size = byte ? 1 : in->osize;
+	bool user = (t->b->mode & BT_MODE_CPL) == 3;
+	struct slow *sl = inline_begin(t, idx);
+	if (!sl)
+		return false;
+	e_mov_imm32(e, H_R11, in->disp);
+	if (!(t->b->mode & BT_MODE_SEGZERO(in->seg))) {
+		e_load32(e, H_R10, OFF(seg[0].base) + 16 * in->seg);
+		e8(e, 0x67); e8(e, 0x47); e8(e, 0x8d); e8(e, 0x1c); e8(e, 0x13);   /* lea r11d, [r11 + r10] */
+	}
+	emit_lookup(t, sl, SHADOW_CLASS(user, store), size);
+	if (store)
+		emit_store_log(t, size, false);
+	if (size == 2)
+		e8(e, 0x66);
+	e8(e, 0x43);                                        /* REX.XB */
+	e8(e, (uint8_t)((store ? 0x88 : 0x8a) | (byte ? 0 : 1)));
+	emit_modrm_r10r11(e, H_RAX);
+	if (store)
+		emit_store_log(t, size, true);
 	inline_end(t, sl);
 	return true;
 }
@@ -1220,6 +1274,25 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			}
 			e->p = mark;
 			t.flags = fl;
+		}
+		if (in->op == op_MOV_ALOb || in->op == op_MOV_eAXOv || in->op == op_MOV_ObAL ||
+		    in->op == op_MOV_OveAX) {
+			enum flags_at fl = t.flags;
+			if (emit_inline_moffs(&t, in, i)) {
+				bt->stats.native_insns++;
+				t.pending++;
+				goto next_insn;
+			}
+			t.flags = fl;
+		}
+		if (in->op == op_CLD || in->op == op_STD) {
+			/* DF lives in cpu->eflags, beside the flags a handler reads */
+			flags_to_memory(&t);
+			e_op_mem(e, 0, 0x81, in->op == op_CLD ? 4 : 1, H_R15, OFF(eflags));
+			e32(e, in->op == op_CLD ? ~(uint32_t)F_DF : F_DF);   /* and/or dword [eflags], DF */
+			bt->stats.native_insns++;
+			t.pending++;
+			goto next_insn;
 		}
 		if (in->op == op_LEA_GvM && in->asize == 4) {
 			/* the address, no access: LEA with 32-bit wrap-around */
