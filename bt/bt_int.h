@@ -120,6 +120,8 @@ struct bt {
 	void (*prev_map_changed)(void *);
 	void *prev_map_opaque;
 	FILE *dump;                   /* SHADE86_BT_DUMP=FILE: every block's host code */
+	/* --tc-stats: handler runs per opcode row, register (0) and memory (1) forms */
+	uint64_t (*handler_runs)[2];
 	/* lockstep */
 	struct lockstep *ls;
 	char ls_report[2048];

@@ -34,8 +34,16 @@ static inline void update_exit_mask(struct cpu *cpu)
 	cpu->exit_mask = (cpu->eflags & F_IF) ? ~0u : ~CPU_REQ_INTR;
 }
 
+static inline void count_handler(struct cpu *cpu, const struct insn *in)
+{
+	struct bt *bt = cpu->bt;
+	if (__builtin_expect(bt->handler_runs != NULL, 0))
+		bt->handler_runs[in->op][INSN_MEMOP(in) ? 1 : 0]++;
+}
+
 void bt_exec_insn(struct cpu *cpu, const struct insn *in)
 {
+	count_handler(cpu, in);
 	cpu->ex_esp = cpu->r[R_ESP];
 	cpu->ex_eflags = cpu->eflags;
 	cpu_execute(cpu, in);
@@ -44,6 +52,7 @@ void bt_exec_insn(struct cpu *cpu, const struct insn *in)
 
 void bt_exec_last(struct cpu *cpu, const struct insn *in)
 {
+	count_handler(cpu, in);
 	cpu->ex_esp = cpu->r[R_ESP];
 	cpu->ex_eflags = cpu->eflags;
 	cpu_execute(cpu, in);
@@ -557,6 +566,8 @@ int bt_attach(struct cpu *cpu, const struct bt_options *opt, char *err, size_t e
 		goto fail;
 	}
 	bt->ff_lookup = __builtin_cpu_supports("bmi2") && !getenv("SHADE86_BT_NO_BMI2");
+	if (bt->opt.count_execs)
+		bt->handler_runs = calloc(OP_COUNT, sizeof(*bt->handler_runs));
 	emit_fixed(bt);
 	const char *dump = getenv("SHADE86_BT_DUMP");
 	if (dump && !(bt->dump = fopen(dump, "wb")))
@@ -598,6 +609,7 @@ void bt_detach(struct cpu *cpu)
 	if (bt->memfd >= 0)
 		close(bt->memfd);
 	lockstep_free(bt);
+	free(bt->handler_runs);
 	if (bt->dump)
 		fclose(bt->dump);
 	free(bt->page_blocks);

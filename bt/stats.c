@@ -46,6 +46,27 @@ void bt_print_stats(struct cpu *cpu, FILE *f, unsigned hottest)
 	if (bt->opt.lockstep)
 		fprintf(f, "tc-stats: lockstep               %llu blocks compared, %llu not comparable\n",
 			(unsigned long long)s->lockstep_blocks, (unsigned long long)s->lockstep_skipped);
+	if (bt->handler_runs) {
+		/* the instructions translated code ran through their handlers, most first */
+		fprintf(f, "tc-stats: handlers run most      ");
+		for (unsigned k = 0; k < 12; k++) {
+			unsigned best = 0, bm = 0;
+			uint64_t bn = 0;
+			for (unsigned op = 0; op < OP_COUNT; op++)
+				for (unsigned m = 0; m < 2; m++)
+					if (bt->handler_runs[op][m] > bn) {
+						bn = bt->handler_runs[op][m];
+						best = op;
+						bm = m;
+					}
+			if (!bn)
+				break;
+			fprintf(f, "%s%s %s%s %llu", k ? ", " : "", opinfo[best].mnem, opinfo[best].operands,
+				bm ? " (memory)" : "", (unsigned long long)bn);
+			bt->handler_runs[best][bm] = 0;
+		}
+		fprintf(f, "\n");
+	}
 	if (!hottest || !bt->opt.count_execs)
 		return;
 	size_t n = 0;
