@@ -33,6 +33,7 @@ struct bt_block {
 	const uint8_t *host2;
 	uint32_t page2;
 	intptr_t entry2;
+	bool first_crosses;           /* that instruction is the block's first */
 	uint16_t ninsn, glen;         /* guest instructions and bytes */
 	uint8_t *code_mem;            /* entry with the guest flags in cpu->eflags */
 	uint8_t *code;                /* entry with them in host RFLAGS, and the checks */
@@ -74,7 +75,7 @@ static const int bt_host_reg[8] = { H_RAX, H_RCX, H_RDX, H_RBX, H_R12, H_RBP, H_
  * block is still valid, was made for the same mode and CS base, and the
  * target's linear page still maps to the block's bytes (the shadow entry
  * gives the host address): no flush on CR3 or page-table changes. */
-#define BT_JC_SIZE 4096u
+#define BT_JC_SIZE 65536u
 struct bt_jc_entry {
 	uint32_t lin;
 	uint32_t mode;
@@ -103,6 +104,7 @@ struct bt {
 	uint8_t *exit_common;         /* r11 = exit record (or 0): spill and return to enter's caller */
 	uint8_t *call_handler;        /* r11 = struct insn *: run it through cpu_execute */
 	uint8_t *call_last;           /* the same for a block's last instruction */
+	uint8_t *call_segload;        /* the same for a data segment load (mode in cpu->bt_tmp) */
 	uint8_t *log_store[3];        /* --check-lockstep: r8 = host address of a 1, 2, 4-byte store */
 	uint8_t *log_stored[3];       /* and after it */
 	size_t fixed_len;
@@ -159,6 +161,7 @@ void bt_crash_watch(struct bt *bt);
 /* run.c: called from translated code through the fixed stubs */
 void bt_exec_insn(struct cpu *cpu, const struct insn *in);
 void bt_exec_last(struct cpu *cpu, const struct insn *in);
+void bt_exec_segload(struct cpu *cpu, const struct insn *in);
 void bt_log_store(struct cpu *cpu, uint8_t *host, unsigned size);
 void bt_log_stored(struct cpu *cpu, uint8_t *host, unsigned size);
 

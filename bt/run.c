@@ -50,6 +50,17 @@ void bt_exec_insn(struct cpu *cpu, const struct insn *in)
 	update_exit_mask(cpu);
 }
 
+/* A load of DS, ES, FS or GS inside a block: the block goes on unless the
+ * segment's shape (BT_MODE_SEGBIG/SEGZERO) changed from what it was
+ * translated for (the mode in cpu->bt_tmp) */
+void bt_exec_segload(struct cpu *cpu, const struct insn *in)
+{
+	uint32_t mode = cpu->bt_tmp;
+	bt_exec_insn(cpu, in);
+	if (bt_mode_of(cpu) != mode)
+		cpu_request(cpu, CPU_REQ_MODE);
+}
+
 void bt_exec_last(struct cpu *cpu, const struct insn *in)
 {
 	count_handler(cpu, in);
@@ -173,6 +184,7 @@ static void emit_fixed(struct bt *bt)
 	}
 	bt->call_handler = emit_call_stub(&e, bt_exec_insn);
 	bt->call_last = emit_call_stub(&e, bt_exec_last);
+	bt->call_segload = emit_call_stub(&e, bt_exec_segload);
 	bt->fixed_len = ((size_t)(e.p - bt->wbase) + 63) & ~(size_t)63;
 	bt->used = bt->fixed_len;
 }
@@ -186,12 +198,28 @@ static unsigned hash_of(const uint8_t *host, uint32_t eip)
 	return (unsigned)(k >> 32) & (BT_HASH_SIZE - 1);
 }
 
+/* Does the page after a crossing instruction still hold the block's bytes?
+ * Not known (no shadow entry yet, as in a new address space) counts as yes
+ * unless the block starts with that instruction: the block checks again
+ * when it gets there, and a block that starts with it fetches the page now,
+ * as the interpreter would (a #PF is the instruction's). */
+static bool page2_matches(struct bt *bt, const struct bt_block *b)
+{
+	uint32_t lin2 = ((b->cs_base + b->eip) | 0xfff) + 1;
+	intptr_t e = bt_fetch_entry(bt->cpu, lin2);
+	if (!e && b->first_crosses) {
+		lin_fetch_ptr(bt->cpu, lin2);
+		e = bt_fetch_entry(bt->cpu, lin2);
+	}
+	return e == b->entry2 || (!e && !b->first_crosses);
+}
+
 static struct bt_block *lookup(struct bt *bt, const uint8_t *host, uint32_t eip, uint32_t cs_base,
 			       uint32_t mode)
 {
 	for (struct bt_block *b = bt->hash[hash_of(host, eip)]; b; b = b->hnext)
 		if (b->host == host && b->eip == eip && b->cs_base == cs_base && b->mode == mode &&
-		    (!b->host2 || bt_fetch_entry(bt->cpu, ((cs_base + eip) | 0xfff) + 1) == b->entry2))
+		    (!b->host2 || page2_matches(bt, b)))
 			return b;
 	return NULL;
 }
@@ -432,6 +460,8 @@ static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
 			goto out;
 	}
 	while (cpu->icount < limit) {
+		if (cpu->exit_req & CPU_REQ_MODE)
+			cpu_clear_request(cpu, CPU_REQ_MODE);
 		if (cpu->exit_req & CPU_REQ_SMC) {
 			bt->stats.smc_exits++;
 			cpu_clear_request(cpu, CPU_REQ_SMC);

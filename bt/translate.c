@@ -906,6 +906,22 @@ static bool emit_inline_moffs(struct tctx *t, const struct insn *in, unsigned id
 	return true;
 }
 
+/* A load of DS, ES, FS or GS: the block goes on after it (the handler
+ * checks that the segment keeps the shape the block was translated for) */
+static bool data_seg_load(const struct insn *in)
+{
+	switch (in->op) {
+	case op_POP_ES: case op_POP_DS: case op_POP_FS: case op_POP_GS:
+	case op_LES_GvMp: case op_LDS_GvMp: case op_LFS_GvMp: case op_LGS_GvMp:
+		return true;
+	case op_MOV_SwEw:
+		return INSN_REG(in) == S_ES || INSN_REG(in) == S_DS || INSN_REG(in) == S_FS ||
+		       INSN_REG(in) == S_GS;
+	default:
+		return false;
+	}
+}
+
 /* Call the instruction's handler (through the fixed stub that stores and
  * reloads the guest registers).  last: the block ends with it. */
 static void emit_handler_call(struct tctx *t, struct insn *in, uint32_t eip, bool last)
@@ -915,7 +931,12 @@ static void emit_handler_call(struct tctx *t, struct insn *in, uint32_t eip, boo
 	flush_icount(t);
 	e_store_imm32(e, OFF(eip), eip);
 	e_mov_imm64(e, H_R11, (uint64_t)(uintptr_t)in);
-	e_call32(e, last ? t->bt->call_last : t->bt->call_handler);
+	uint8_t *stub = last ? t->bt->call_last : t->bt->call_handler;
+	if (!last && data_seg_load(in)) {
+		e_store_imm32(e, OFF(bt_tmp), t->b->mode);
+		stub = t->bt->call_segload;
+	}
+	e_call32(e, stub);
 	if (!last)
 		t->pending = 1;
 }
@@ -929,7 +950,7 @@ static void emit_handler_call(struct tctx *t, struct insn *in, uint32_t eip, boo
 static void emit_request_check(struct tctx *t, uint32_t next_eip, unsigned owed)
 {
 	struct emit *e = &t->e;
-	e_test_mem32_imm(e, OFF(exit_req), CPU_REQ_SMC | CPU_REQ_STOP | CPU_REQ_RESET);
+	e_test_mem32_imm(e, OFF(exit_req), CPU_REQ_SMC | CPU_REQ_MODE | CPU_REQ_STOP | CPU_REQ_RESET);
 	e8(e, 0x0f);
 	e8(e, 0x84);                                 /* jz over the exit */
 	uint8_t *field = e->p;
@@ -1091,7 +1112,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		off += in->len;
 		n++;
 		const struct opinfo *oi = &opinfo[in->op];
-		if (oi->attr & (A_BRANCH | A_ENDBLK | A_UD | A_NOEXEC))
+		if ((oi->attr & (A_BRANCH | A_ENDBLK | A_UD | A_NOEXEC)) && !data_seg_load(in))
 			break;
 		if (in->rep && (oi->attr & A_STRING))
 			break;   /* REP runs a batch per call and repeats itself */
@@ -1124,6 +1145,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	if (crosses) {
 		b->host2 = host2;
 		b->entry2 = entry2;
+		b->first_crosses = n == 1;
 	}
 
 	struct tctx t = { .bt = bt, .b = b, .flags = FL_HOST };

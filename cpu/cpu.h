@@ -176,6 +176,8 @@ struct cpu {
 #define CPU_REQ_STOP  0x8u   /* the host asks the run loop to stop (exit port, signal, check failure) */
 #define CPU_REQ_KICK  0x10u  /* the host wants control back soon (window events); no other meaning */
 #define CPU_REQ_SMC   0x20u  /* translated code was invalidated under the running block (bt/) */
+#define CPU_REQ_MODE  0x40u  /* a data segment load changed what the running block was
+			      * translated for (bt/) */
 
 /* The INTR input, driven by the interrupt controller.  Single atomic
  * instructions: a signal handler (cpu_request from SIGTERM) may run between
