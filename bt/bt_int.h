@@ -98,6 +98,7 @@ struct bt {
 	uint8_t *wbase, *xbase;
 	size_t size;
 	size_t used;
+	size_t populated;             /* bytes of both mappings populated ahead of use */
 	int memfd;
 	/* fixed code at the start of the buffer */
 	uint8_t *enter;               /* uint8_t *enter(struct cpu *, void *code): returns the exit */

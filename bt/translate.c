@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "../cpu/interp.h"
@@ -1160,6 +1161,19 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		return NULL;
 	}
 	struct emit *e = &t.e;
+	/* Populate the code buffer ahead, 1 MiB at a time in both mappings:
+	 * one call instead of two page faults per page written and run (a
+	 * tenth of the Linux boot's page faults otherwise) */
+	size_t chunk = (size_t)1 << 20, want = (bt->used + (64u << 10) + chunk) & ~(chunk - 1);
+	if (want > bt->size)
+		want = bt->size;
+	if (want > bt->populated) {
+#ifdef MADV_POPULATE_WRITE
+		madvise(bt->wbase + bt->populated, want - bt->populated, MADV_POPULATE_WRITE);
+		madvise(bt->xbase + bt->populated, want - bt->populated, MADV_POPULATE_READ);
+#endif
+		bt->populated = want;
+	}
 	/* entered with the flags in memory: into host RFLAGS */
 	b->code_mem = emit_xaddr(e, e->p);
 	e_load32(e, H_R9, OFF(eflags));
