@@ -9,6 +9,21 @@
 
 struct bt_block;
 
+/* An inline access's slow path, shared code (bt->slow_host/slow_mem) driven
+ * by this record: run the handler from the state before the instruction,
+ * then continue at join as the fast path would have (or leave when the
+ * handler asked to stop) */
+struct bt_slow_desc {
+	struct insn *in;
+	const uint8_t *join;          /* executable address to go on at */
+	uint32_t eip, next_eip;
+	uint32_t pending;             /* icount the block owed before the instruction */
+	uint32_t keep_mask;           /* OSZAPC less the flags pending a fix to 0 */
+	uint8_t after_host;           /* the fast path has the flags in host RFLAGS at join */
+	uint8_t to_r11;               /* ... and the next EIP in r11 */
+	uint8_t ends_block;           /* the block leaves right after join */
+};
+
 /* A direct exit: a patchable JMP rel32 at the end of a block. */
 struct bt_exit {
 	struct bt_block *from;
@@ -51,6 +66,7 @@ struct bt_block {
 	struct bt_block *pnext2;      /* blocks of the same RAM page, for page2 */
 	struct bt_block *all_next;    /* every block since the last flush */
 	struct insn *insns;           /* decoded instructions the handler calls use */
+	struct bt_slow_desc *slow;    /* its inline accesses' slow paths */
 };
 
 /* guest register i lives in host register bt_host_reg[i] (ESP in r12: rsp is the host's) */
@@ -106,6 +122,8 @@ struct bt {
 	uint8_t *call_handler;        /* r11 = struct insn *: run it through cpu_execute */
 	uint8_t *call_last;           /* the same for a block's last instruction */
 	uint8_t *call_segload;        /* the same for a data segment load (mode in cpu->bt_tmp) */
+	/* slow paths (r11 = struct bt_slow_desc *), flags in the host or in memory */
+	uint8_t *slow_host, *slow_mem;
 	uint8_t *log_store[3];        /* --check-lockstep: r8 = host address of a 1, 2, 4-byte store */
 	uint8_t *log_stored[3];       /* and after it */
 	size_t fixed_len;
@@ -163,6 +181,7 @@ void bt_crash_watch(struct bt *bt);
 void bt_exec_insn(struct cpu *cpu, const struct insn *in);
 void bt_exec_last(struct cpu *cpu, const struct insn *in);
 void bt_exec_segload(struct cpu *cpu, const struct insn *in);
+void bt_slow_path(struct cpu *cpu, const struct insn *desc);
 void bt_log_store(struct cpu *cpu, uint8_t *host, unsigned size);
 void bt_log_stored(struct cpu *cpu, uint8_t *host, unsigned size);
 

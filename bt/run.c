@@ -50,6 +50,25 @@ void bt_exec_insn(struct cpu *cpu, const struct insn *in)
 	update_exit_mask(cpu);
 }
 
+/* An inline access missed: the instruction through its handler, from the
+ * state before it (flags already in memory); cpu->bt_tmp = 1 when the
+ * block must leave after it */
+void bt_slow_path(struct cpu *cpu, const struct insn *desc)
+{
+	const struct bt_slow_desc *d = (const struct bt_slow_desc *)(const void *)desc;
+	cpu->icount += d->pending;
+	cpu->eip = d->eip;
+	bt_exec_insn(cpu, d->in);
+	if (!d->ends_block && (cpu->exit_req & (CPU_REQ_SMC | CPU_REQ_MODE | CPU_REQ_STOP | CPU_REQ_RESET))) {
+		cpu->icount += 1;
+		cpu->eip = d->next_eip;
+		cpu->bt_tmp = 1;
+		return;
+	}
+	cpu->icount -= d->pending;
+	cpu->bt_tmp = 0;
+}
+
 /* A load of DS, ES, FS or GS inside a block: the block goes on unless the
  * segment's shape (BT_MODE_SEGBIG/SEGZERO) changed from what it was
  * translated for (the mode in cpu->bt_tmp) */
@@ -124,6 +143,51 @@ static uint8_t *emit_call_stub(struct emit *e, void (*fn)(struct cpu *, const st
 	return x;
 }
 
+/* The shared slow path (struct bt_slow_desc in r11): slow_host first
+ * merges the host's flags into cpu->eflags (less the flags pending a fix to
+ * 0), slow_mem finds them there; then bt_slow_path runs the handler, and the
+ * flags, EIP in r11 and icount are brought to what the fast path has at
+ * its join, or the block leaves (flags in memory). */
+static void emit_slow_stubs(struct bt *bt, struct emit *e)
+{
+	const uint8_t *call = emit_call_stub(e, bt_slow_path);
+	bt->slow_host = emit_xaddr(e, e->p);
+	e8(e, 0x9c);                                            /* pushfq */
+	e_pop(e, H_R10);
+	e_op_mem(e, 0, 0x23, H_R10, H_R11, (int32_t)offsetof(struct bt_slow_desc, keep_mask)); /* and r10d, [r11 + keep] */
+	e_load32(e, H_R9, OFF(eflags));
+	e_alu_imm32(e, 4, H_R9, ~(uint32_t)F_OSZAPC);
+	e_or_rr32(e, H_R9, H_R10);
+	e_store32(e, H_R9, OFF(eflags));
+	bt->slow_mem = emit_xaddr(e, e->p);
+	e_op_mem(e, 1, 0x89, H_R11, H_R15, OFF(bt_desc));      /* mov [bt_desc], r11 */
+	e_call32(e, call);
+	e_load64(e, H_R11, OFF(bt_desc));
+	e_test_mem32_imm(e, OFF(bt_tmp), 1);
+	e8(e, 0x0f); e8(e, 0x85); uint8_t *to_leave = e->p; e32(e, 0);   /* jnz leave */
+	e_op_mem(e, 1, 0x8b, H_R10, H_R11, (int32_t)offsetof(struct bt_slow_desc, join));   /* mov r10, [r11 + join] */
+	e8(e, 0x45); e8(e, 0x0f); e8(e, 0xb6); e8(e, 0x4b);
+	e8(e, (uint8_t)offsetof(struct bt_slow_desc, after_host));   /* movzx r9d, byte [r11 + after_host] */
+	/* the next EIP in r11 if the join wants it there */
+	e8(e, 0x41); e8(e, 0x80); e8(e, 0x7b); e8(e, (uint8_t)offsetof(struct bt_slow_desc, to_r11)); e8(e, 0);  /* cmp byte [r11 + to_r11], 0 */
+	e8(e, 0x74); uint8_t *no_r11 = e->p; e8(e, 0);         /* je */
+	e_load32(e, H_R11, OFF(next_eip));
+	*no_r11 = (uint8_t)(e->p - (no_r11 + 1));
+	/* the flags back into the host if the join has them there */
+	e8(e, 0x45); e8(e, 0x85); e8(e, 0xc9);                 /* test r9d, r9d */
+	e8(e, 0x74); uint8_t *no_host = e->p; e8(e, 0);        /* je */
+	e_load32(e, H_R9, OFF(eflags));
+	e_alu_imm32(e, 4, H_R9, F_OSZAPC);
+	e_push(e, H_R9);
+	e8(e, 0x9d);                                            /* popfq */
+	*no_host = (uint8_t)(e->p - (no_host + 1));
+	e_jmp_reg(e, H_R10);
+	int32_t rel = (int32_t)(e->p - (to_leave + 4));
+	memcpy(to_leave, &rel, 4);
+	e_mov_imm32(e, H_R11, BT_LEAVE_REQUEST);
+	e_jmp32(e, bt->exit_common);
+}
+
 static void emit_fixed(struct bt *bt)
 {
 	struct emit e = { bt->wbase, bt->wbase + bt->size, bt->xbase - bt->wbase };
@@ -185,6 +249,7 @@ static void emit_fixed(struct bt *bt)
 	bt->call_handler = emit_call_stub(&e, bt_exec_insn);
 	bt->call_last = emit_call_stub(&e, bt_exec_last);
 	bt->call_segload = emit_call_stub(&e, bt_exec_segload);
+	emit_slow_stubs(bt, &e);
 	bt->fixed_len = ((size_t)(e.p - bt->wbase) + 63) & ~(size_t)63;
 	bt->used = bt->fixed_len;
 }
@@ -328,6 +393,7 @@ static void free_blocks(struct bt *bt)
 		struct bt_block *next = b->all_next;
 		free(b->insns);
 		free(b->undef_at);
+		free(b->slow);
 		free(b);
 		b = next;
 	}

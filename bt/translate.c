@@ -971,6 +971,30 @@ static void emit_request_check(struct tctx *t, uint32_t next_eip, unsigned owed)
 static void emit_slow_paths(struct tctx *t)
 {
 	struct emit *e = &t->e;
+	struct bt_slow_desc *d = NULL;
+	if (t->bt->ff_lookup && t->nslow)
+		d = calloc(t->nslow, sizeof(*d));
+	if (d) {
+		/* 15 bytes each: the record, and the shared code (run.c) */
+		t->b->slow = d;
+		for (unsigned k = 0; k < t->nslow; k++) {
+			struct slow *sl = &t->slow[k];
+			uint8_t *here = emit_xaddr(e, e->p);
+			for (unsigned j = 0; j < sl->njumps; j++)
+				e_patch_rel32(sl->jumps[j], emit_xaddr(e, sl->jumps[j]), here);
+			struct insn *in = &t->b->insns[sl->insn];
+			d[k] = (struct bt_slow_desc){
+				.in = in, .join = sl->join, .eip = t->eips[sl->insn],
+				.next_eip = t->eips[sl->insn] + in->len, .pending = sl->pending,
+				.keep_mask = F_OSZAPC & ~sl->fix0_before, .after_host = sl->after == FL_HOST,
+				.to_r11 = sl->to_r11, .ends_block = sl->ends_block,
+			};
+			e_mov_imm64(e, H_R11, (uint64_t)(uintptr_t)&d[k]);
+			e_jmp32(e, sl->before == FL_HOST ? t->bt->slow_host : t->bt->slow_mem);
+		}
+		t->nslow = 0;
+		return;
+	}
 	for (unsigned k = 0; k < t->nslow; k++) {
 		struct slow *sl = &t->slow[k];
 		uint8_t *here = emit_xaddr(e, e->p);
