@@ -124,6 +124,7 @@ struct bt {
 	uint8_t *call_segload;        /* the same for a data segment load (mode in cpu->bt_tmp) */
 	/* slow paths (r11 = struct bt_slow_desc *), flags in the host or in memory */
 	uint8_t *slow_host, *slow_mem;
+	uint8_t *merge_host;          /* call: host OSZAPC into cpu->eflags (clobbers r10, r11) */
 	uint8_t *log_store[3];        /* --check-lockstep: r8 = host address of a 1, 2, 4-byte store */
 	uint8_t *log_stored[3];       /* and after it */
 	size_t fixed_len;

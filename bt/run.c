@@ -250,6 +250,16 @@ static void emit_fixed(struct bt *bt)
 	bt->call_last = emit_call_stub(&e, bt_exec_last);
 	bt->call_segload = emit_call_stub(&e, bt_exec_segload);
 	emit_slow_stubs(bt, &e);
+	/* call merge_host: the guest's OSZAPC from host RFLAGS into cpu->eflags */
+	bt->merge_host = emit_xaddr(&e, e.p);
+	e8(&e, 0x9c);                        /* pushfq */
+	e_pop(&e, H_R11);
+	e_alu_imm32(&e, 4, H_R11, F_OSZAPC);
+	e_load32(&e, H_R10, OFF(eflags));
+	e_alu_imm32(&e, 4, H_R10, ~(uint32_t)F_OSZAPC);
+	e_or_rr32(&e, H_R10, H_R11);
+	e_store32(&e, H_R10, OFF(eflags));
+	e8(&e, 0xc3);                        /* ret */
 	bt->fixed_len = ((size_t)(e.p - bt->wbase) + 63) & ~(size_t)63;
 	bt->used = bt->fixed_len;
 }

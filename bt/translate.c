@@ -144,7 +144,9 @@ static void emit_merge_r11_flags(struct emit *e, uint32_t fix0)
 static void flags_to_memory(struct tctx *t)
 {
 	struct emit *e = &t->e;
-	if (t->flags == FL_HOST) {
+	if (t->flags == FL_HOST && !t->fix0) {
+		e_call32(e, t->bt->merge_host);   /* the shared copy (5 bytes) */
+	} else if (t->flags == FL_HOST) {
 		e8(e, 0x9c);                    /* pushfq */
 		e_pop(e, H_R11);
 		emit_merge_r11_flags(e, t->fix0);
