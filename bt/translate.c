@@ -1365,8 +1365,13 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		}
 		if ((bt_native_form(in) || inline_mem_form(in, b->mode)) &&
 		    !(fe.fu & seen_after[i])) {
+			/* a reader of a flag pending a fix to 0 (LAHF after a shift)
+			 * sees it fixed: through memory */
+			if (fe.fr & t.fix0)
+				flags_to_memory(&t);
 			uint8_t *mark = e->p;
 			enum flags_at fl = t.flags;
+			uint32_t fix0 = t.fix0;
 			bool ok;
 			if (INSN_MEMOP(in)) {
 				ok = emit_inline_mem(&t, in, code + offs[i], i);
@@ -1380,6 +1385,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			if (!ok) {
 				e->p = mark;   /* not expressible: the handler after all */
 				t.flags = fl;
+				t.fix0 = fix0;
 				goto handler;
 			}
 			bt->stats.native_insns++;
