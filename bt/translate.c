@@ -675,6 +675,23 @@ static void emit_modrm_r10r11(struct emit *e, unsigned reg)
 	e8(e, (uint8_t)-SE_MAPPED);
 }
 
+/* r11 += the base of segment sreg, unless the block knows it is 0 (clobbers r10) */
+static void emit_add_seg_base(struct tctx *t, unsigned sreg)
+{
+	struct emit *e = &t->e;
+	if (!(t->b->mode & BT_MODE_SEGZERO(sreg))) {
+		e_load32(e, H_R10, OFF(seg[0].base) + 16 * (int32_t)sreg);
+		e8(e, 0x67); e8(e, 0x47); e8(e, 0x8d); e8(e, 0x1c); e8(e, 0x13);   /* lea r11d, [r11 + r10] */
+	}
+}
+
+/* r11 = the linear address of an E operand in memory (clobbers r10) */
+static void emit_ea_lin(struct tctx *t, const struct insn *in)
+{
+	emit_lea_ea(&t->e, H_R11, in, false);
+	emit_add_seg_base(t, in->seg);
+}
+
 /* A memory form: the same instruction with its memory operand at
  * [r10 + r11 - 1].  Returns false (nothing emitted) when the form cannot be
  * written this way. */
@@ -694,12 +711,7 @@ static bool emit_inline_mem(struct tctx *t, const struct insn *in, const uint8_t
 	struct slow *sl = inline_begin(t, idx);
 	if (!sl)
 		return false;
-	emit_lea_ea(e, H_R11, in, false);
-	if (!(t->b->mode & BT_MODE_SEGZERO(in->seg))) {
-		e_load32(e, H_R10, OFF(seg[0].base) + 16 * in->seg);
-		/* lea r11d, [r11 + r10] (67) */
-		e8(e, 0x67); e8(e, 0x47); e8(e, 0x8d); e8(e, 0x1c); e8(e, 0x13);
-	}
+	emit_ea_lin(t, in);
 	emit_lookup(t, sl, cls, size);
 	if (needs_flags_in(in))
 		flags_to_host(t);
@@ -747,16 +759,6 @@ static bool stack_form(const struct insn *in, uint32_t mode)
 	}
 }
 
-/* r11 = the linear address of an E operand in memory (clobbers r10) */
-static void emit_ea_lin(struct tctx *t, const struct insn *in)
-{
-	struct emit *e = &t->e;
-	emit_lea_ea(e, H_R11, in, false);
-	if (!(t->b->mode & BT_MODE_SEGZERO(in->seg))) {
-		e_load32(e, H_R10, OFF(seg[0].base) + 16 * in->seg);
-		e8(e, 0x67); e8(e, 0x47); e8(e, 0x8d); e8(e, 0x1c); e8(e, 0x13);   /* lea r11d, [r11 + r10] */
-	}
-}
 
 static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned idx, uint32_t next)
 {
@@ -891,10 +893,7 @@ static bool emit_inline_moffs(struct tctx *t, const struct insn *in, unsigned id
 	if (!sl)
 		return false;
 	e_mov_imm32(e, H_R11, in->disp);
-	if (!(t->b->mode & BT_MODE_SEGZERO(in->seg))) {
-		e_load32(e, H_R10, OFF(seg[0].base) + 16 * in->seg);
-		e8(e, 0x67); e8(e, 0x47); e8(e, 0x8d); e8(e, 0x1c); e8(e, 0x13);   /* lea r11d, [r11 + r10] */
-	}
+	emit_add_seg_base(t, in->seg);
 	emit_lookup(t, sl, SHADOW_CLASS(user, store), size);
 	if (store)
 		emit_store_log(t, size, false);
