@@ -72,6 +72,7 @@ struct bt_stats {
 	uint64_t back_direct;          /* returns to the dispatcher from a direct exit (not chained) */
 	uint64_t back[6];              /* ... from other exits, by BT_LEAVE_* */
 	uint64_t interp_mode, interp_nofit;   /* interpreted: untranslatable state or no block; budget */
+	uint64_t next_found;           /* after a mode change, the next block found without the dispatcher */
 	uint64_t insns_translated, insns_interp;
 	uint64_t native_insns, helper_insns;   /* at translation time */
 	uint64_t smc_exits, jc_sites;

@@ -125,6 +125,8 @@ struct bt {
 	/* slow paths (r11 = struct bt_slow_desc *), flags in the host or in memory */
 	uint8_t *slow_host, *slow_mem;
 	uint8_t *merge_host;          /* call: host OSZAPC into cpu->eflags (clobbers r10, r11) */
+	uint8_t *call_next;           /* call: cpu->bt_desc = bt_next_block()'s code, or NULL */
+	uint8_t *leave_request;       /* jmp: a handler asked to stop (EIP stored, flags in memory) */
 	uint8_t *log_store[3];        /* --check-lockstep: r8 = host address of a 1, 2, 4-byte store */
 	uint8_t *log_stored[3];       /* and after it */
 	size_t fixed_len;
@@ -183,6 +185,8 @@ void bt_exec_insn(struct cpu *cpu, const struct insn *in);
 void bt_exec_last(struct cpu *cpu, const struct insn *in);
 void bt_exec_segload(struct cpu *cpu, const struct insn *in);
 void bt_slow_path(struct cpu *cpu, const struct insn *desc);
+void bt_next_block(struct cpu *cpu, const struct insn *unused);
+void bt_next_after_request(struct cpu *cpu, const struct insn *unused);
 void bt_log_store(struct cpu *cpu, uint8_t *host, unsigned size);
 void bt_log_stored(struct cpu *cpu, uint8_t *host, unsigned size);
 

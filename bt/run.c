@@ -184,8 +184,7 @@ static void emit_slow_stubs(struct bt *bt, struct emit *e)
 	e_jmp_reg(e, H_R10);
 	int32_t rel = (int32_t)(e->p - (to_leave + 4));
 	memcpy(to_leave, &rel, 4);
-	e_mov_imm32(e, H_R11, BT_LEAVE_REQUEST);
-	e_jmp32(e, bt->exit_common);
+	e_jmp32(e, bt->leave_request);
 }
 
 static void emit_fixed(struct bt *bt)
@@ -249,6 +248,18 @@ static void emit_fixed(struct bt *bt)
 	bt->call_handler = emit_call_stub(&e, bt_exec_insn);
 	bt->call_last = emit_call_stub(&e, bt_exec_last);
 	bt->call_segload = emit_call_stub(&e, bt_exec_segload);
+	bt->call_next = emit_call_stub(&e, bt_next_block);
+	/* leave_request: on to the next block when the request was only code
+	 * written or a segment's shape changed, else to the dispatcher */
+	const uint8_t *next_req = emit_call_stub(&e, bt_next_after_request);
+	bt->leave_request = emit_xaddr(&e, e.p);
+	e_call32(&e, next_req);
+	e_load64(&e, H_R11, OFF(bt_desc));
+	e8(&e, 0x4d); e8(&e, 0x85); e8(&e, 0xdb);      /* test r11, r11 */
+	e8(&e, 0x74); e8(&e, 3);                       /* jz: the dispatcher */
+	e8(&e, 0x41); e8(&e, 0xff); e8(&e, 0xe3);      /* jmp r11 */
+	e_mov_imm32(&e, H_R11, BT_LEAVE_REQUEST);
+	e_jmp32(&e, bt->exit_common);
 	emit_slow_stubs(bt, &e);
 	/* call merge_host: the guest's OSZAPC from host RFLAGS into cpu->eflags */
 	bt->merge_host = emit_xaddr(&e, e.p);
@@ -454,6 +465,49 @@ static bool translatable(const struct cpu *cpu)
 {
 	return (cpu->cr0 & CPU_CR0_PE) && !(cpu->eflags & (F_VM | F_TF)) &&
 	       (cpu->seg[S_CS].attr & SA_DB) && !cpu->trace && !cpu->shadow.check;
+}
+
+/* After an instruction that may have changed the mode, at the end of its
+ * block (SYSENTER, IRET, INT, far transfers ...): the next block from the
+ * jump cache, checked against the CPU's state now (mode, CS base, the
+ * page's mapping), so that translated code goes on without the dispatcher;
+ * cpu->bt_desc = its entry with the flags in memory, or NULL.  Requests,
+ * interrupts and the budget are the block's entry checks'. */
+void bt_next_block(struct cpu *cpu, const struct insn *unused)
+{
+	struct bt *bt = cpu->bt;
+	const struct seg *cs = &cpu->seg[S_CS];
+	(void)unused;
+	cpu->bt_desc = NULL;
+	if (cpu->halted || cpu->inhibit || !translatable(cpu) || cpu->eip > cs->limit)
+		return;
+	uint32_t lin = cs->base + cpu->eip;
+	const struct bt_jc_entry *j = &bt->jc[bt_jc_index(lin)];
+	if (j->lin != lin || j->cs_base != cs->base || !j->block || !j->block->valid ||
+	    j->mode != bt_mode_of(cpu))
+		return;
+	intptr_t e = bt_fetch_entry(cpu, lin);
+	if (!e || shadow_entry_host(e, lin) != j->host)
+		return;
+	bt->stats.next_found++;
+	cpu->bt_desc = j->block->code_mem;
+}
+
+/* A handler asked translated code to stop: when it only wrote code (the
+ * jump cache checks that blocks are still valid) or changed a segment's
+ * shape (bt_next_block checks the mode), the next block may follow at once */
+void bt_next_after_request(struct cpu *cpu, const struct insn *unused)
+{
+	struct bt *bt = cpu->bt;
+	cpu->bt_desc = NULL;
+	if (bt->opt.lockstep || (cpu->exit_req & (CPU_REQ_STOP | CPU_REQ_RESET)))
+		return;
+	if (cpu->exit_req & CPU_REQ_SMC) {
+		bt->stats.smc_exits++;
+		cpu_clear_request(cpu, CPU_REQ_SMC);
+	}
+	cpu_clear_request(cpu, CPU_REQ_MODE);
+	bt_next_block(cpu, unused);
 }
 
 /* The block for CS:EIP, translated if need be; NULL: interpret. */

@@ -36,6 +36,8 @@ void bt_print_stats(struct cpu *cpu, FILE *f, unsigned hottest)
 		(unsigned long long)s->back_direct, (unsigned long long)s->back[BT_LEAVE_CHECK],
 		(unsigned long long)s->back[BT_LEAVE_INDIRECT], (unsigned long long)s->back[BT_LEAVE_ENDBLK],
 		(unsigned long long)s->back[BT_LEAVE_REQUEST], (unsigned long long)s->back[BT_LEAVE_PAGE2]);
+	fprintf(f, "tc-stats: after mode changes     %llu next blocks found without the dispatcher\n",
+		(unsigned long long)s->next_found);
 	fprintf(f, "tc-stats: interpreted steps      %llu where no block could run, %llu at the budget's end\n",
 		(unsigned long long)s->interp_mode, (unsigned long long)s->interp_nofit);
 	fprintf(f, "tc-stats: invalidated blocks     %llu (self-modifying code exits %llu)\n",

@@ -961,7 +961,7 @@ static void emit_request_check(struct tctx *t, uint32_t next_eip, unsigned owed)
 	if (owed)
 		e_add_mem64_imm(e, OFF(icount), (int32_t)owed);
 	e_store_imm32(e, OFF(eip), next_eip);
-	emit_dynamic_exit(t, BT_LEAVE_REQUEST);
+	e_jmp32(e, t->bt->leave_request);
 	int32_t rel = (int32_t)(e->p - start);
 	memcpy(field, &rel, 4);
 }
@@ -1413,8 +1413,18 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 				 * jump cache; the target's entry checks take requests */
 				e_load32(e, H_R11, OFF(eip));
 				emit_indirect_exit(&t);
-			} else
+			} else {
+				if (!bt->opt.lockstep) {
+					/* the next block without the dispatcher, if the
+					 * jump cache has it for the mode now (run.c) */
+					e_call32(e, bt->call_next);
+					e_load64(e, H_R11, OFF(bt_desc));
+					e8(e, 0x4d); e8(e, 0x85); e8(e, 0xdb);      /* test r11, r11 */
+					e8(e, 0x74); e8(e, 3);                      /* jz: the dispatcher */
+					e8(e, 0x41); e8(e, 0xff); e8(e, 0xe3);      /* jmp r11 */
+				}
 				emit_dynamic_exit(&t, BT_LEAVE_ENDBLK);
+			}
 			break;
 		}
 		emit_handler_call(&t, in, eips[i], false);
