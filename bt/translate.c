@@ -1067,6 +1067,8 @@ static void emit_page2_check(struct tctx *t, uint32_t eip)
 	const struct bt_block *b = t->b;
 	uint32_t lin2 = ((b->cs_base + b->eip) | 0xfff) + 1;
 	unsigned cls = SHADOW_CLASS((b->mode & BT_MODE_CPL) == 3, 0);
+	if (t->flags == FL_R9)
+		flags_to_memory(t);   /* r9 is about to hold ECX (hosts without BMI2) */
 	e8(e, 0x49); e8(e, 0x89); e8(e, 0xc9);                      /* mov r9, rcx */
 	e_op_mem(e, 1, 0x8b, H_R10, H_R14, (int32_t)(((lin2 >> 12) * SC_COUNT + cls) * 8));   /* mov r10, [r14 + entry] */
 	e_mov_imm64(e, H_RCX, (uint64_t)-(uint64_t)b->entry2);
