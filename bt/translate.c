@@ -692,6 +692,29 @@ static void emit_ea_lin(struct tctx *t, const struct insn *in)
 	emit_add_seg_base(t, in->seg);
 }
 
+/* MOV [mem], AH/CH/DH/BH */
+static bool emit_store_high_byte(struct tctx *t, const struct insn *in, unsigned idx)
+{
+	struct emit *e = &t->e;
+	bool user = (t->b->mode & BT_MODE_CPL) == 3;
+	struct slow *sl = inline_begin(t, idx);
+	if (!sl)
+		return false;
+	emit_ea_lin(t, in);
+	emit_lookup(t, sl, SHADOW_CLASS(user, 1), 1);
+	emit_store_log(t, 1, false);
+	e8(e, 0xc4); e8(e, 0x63); e8(e, 0x7b); e8(e, 0xf0);
+	e8(e, (uint8_t)(0xc0 | (INSN_REG(in) & 3))); e8(e, 8);     /* rorx r8d, e?x, 8 */
+	e8(e, 0x47); e8(e, 0x88);                                 /* mov [r10 + r11 - 1], r8b */
+	emit_modrm_r10r11(e, H_R8);
+	if (t->bt->opt.lockstep) {
+		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1]: the log's */
+	}
+	emit_store_log(t, 1, true);
+	inline_end(t, sl);
+	return true;
+}
+
 /* A memory form: the same instruction with its memory operand at
  * [r10 + r11 - 1].  Returns false (nothing emitted) when the form cannot be
  * written this way. */
@@ -702,8 +725,13 @@ static bool emit_inline_mem(struct tctx *t, const struct insn *in, const uint8_t
 	uint8_t rex;
 	bool byte_high;
 	reg_rex(in, &s, &rex, &byte_high);
-	if (byte_high)
-		return false;   /* AH..BH cannot be named with the REX that r10/r11 need */
+	if (byte_high) {
+		/* AH..BH cannot be named with the REX that r10/r11 need; a store
+		 * of one goes through r8b (RORX: no flags) */
+		if (in->op == op_MOV_EbGb && t->bt->ff_lookup)
+			return emit_store_high_byte(t, in, idx);
+		return false;
+	}
 	unsigned size = e_size(in);
 	bool user = (t->b->mode & BT_MODE_CPL) == 3;
 	bool write = !mem_form_reads_only(in);
