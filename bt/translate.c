@@ -952,6 +952,59 @@ static bool data_seg_load(const struct insn *in)
 	}
 }
 
+/* MOVSB/MOVSW/MOVSD without REP, through 4 GiB segments (BMI2: PEXT finds
+ * DF without touching the flags): the value held in bt_tmp between the two
+ * lookups; ESI and EDI advance by size - 2 * size * DF */
+static bool emit_inline_movs(struct tctx *t, const struct insn *in, unsigned idx)
+{
+	struct emit *e = &t->e;
+	const struct bt_block *b = t->b;
+	if (!t->bt->ff_lookup || in->rep || in->asize != 4 || in->seg > S_GS ||
+	    !(b->mode & BT_MODE_SEGBIG(in->seg)) || !(b->mode & BT_MODE_SEGBIG(S_ES)))
+		return false;
+	unsigned size = in->op == op_MOVSB ? 1 : in->op == op_MOVSW ? 2 : 4;
+	bool user = (b->mode & BT_MODE_CPL) == 3;
+	struct slow *sl = inline_begin(t, idx);
+	if (!sl)
+		return false;
+	e_mov_rr32(e, H_R11, H_RSI);
+	emit_add_seg_base(t, in->seg);
+	emit_lookup(t, sl, SHADOW_CLASS(user, 0), size);
+	e8(e, 0x47);
+	if (size == 4) {
+		e8(e, 0x8b);                                    /* mov r8d, [r10 + r11 - 1] */
+	} else {
+		e8(e, 0x0f); e8(e, size == 1 ? 0xb6 : 0xb7);   /* movzx r8d, byte/word [...] */
+	}
+	emit_modrm_r10r11(e, H_R8);
+	e_store32(e, H_R8, OFF(bt_tmp));
+	e_mov_rr32(e, H_R11, H_RDI);
+	emit_add_seg_base(t, S_ES);
+	emit_lookup(t, sl, SHADOW_CLASS(user, 1), size);
+	emit_store_log(t, size, false);
+	e_load32(e, H_R8, OFF(bt_tmp));
+	if (size == 2)
+		e8(e, 0x66);
+	e8(e, 0x47); e8(e, size == 1 ? 0x88 : 0x89);       /* mov [r10 + r11 - 1], r8b/w/d */
+	emit_modrm_r10r11(e, H_R8);
+	if (t->bt->opt.lockstep) {
+		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1]: the log's */
+	}
+	emit_store_log(t, size, true);
+	/* r8d = size - 2 * size * DF */
+	e_load32(e, H_R8, OFF(eflags));
+	e8(e, 0xc4); e8(e, 0x42); e8(e, 0x3a); e8(e, 0xf5); e8(e, 0x87);
+	e32(e, (uint32_t)OFF(bt_df_mask));                  /* pext r8d, r8d, [bt_df_mask] */
+	e8(e, 0x46); e8(e, 0x8d); e8(e, 0x04);
+	e8(e, (uint8_t)((size == 1 ? 0x40 : size == 2 ? 0x80 : 0xc0) | 0x05)); e32(e, 0);   /* lea r8d, [r8 * 2size] */
+	e8(e, 0x41); e8(e, 0xf7); e8(e, 0xd0);              /* not r8d */
+	e8(e, 0x45); e8(e, 0x8d); e8(e, 0x40); e8(e, (uint8_t)(size + 1));   /* lea r8d, [r8 + size + 1] */
+	e8(e, 0x42); e8(e, 0x8d); e8(e, 0x34); e8(e, 0x06); /* lea esi, [rsi + r8] */
+	e8(e, 0x42); e8(e, 0x8d); e8(e, 0x3c); e8(e, 0x07); /* lea edi, [rdi + r8] */
+	inline_end(t, sl);
+	return true;
+}
+
 /* Call the instruction's handler (through the fixed stub that stores and
  * reloads the guest registers).  last: the block ends with it. */
 static void emit_handler_call(struct tctx *t, struct insn *in, uint32_t eip, bool last)
@@ -1370,6 +1423,15 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		    in->op == op_MOV_OveAX) {
 			enum flags_at fl = t.flags;
 			if (emit_inline_moffs(&t, in, i)) {
+				bt->stats.native_insns++;
+				t.pending++;
+				goto next_insn;
+			}
+			t.flags = fl;
+		}
+		if (in->op == op_MOVSB || in->op == op_MOVSW || in->op == op_MOVSD) {
+			enum flags_at fl = t.flags;
+			if (emit_inline_movs(&t, in, i)) {
 				bt->stats.native_insns++;
 				t.pending++;
 				goto next_insn;
