@@ -1005,6 +1005,45 @@ static bool emit_inline_movs(struct tctx *t, const struct insn *in, unsigned idx
 	return true;
 }
 
+/* DIV r32 (F7 /6, register): the host's DIV once the #DE cases are ruled
+ * out without touching the flags (EDX - divisor as 64 bits is negative
+ * exactly when the quotient fits, which also excludes a divisor of 0); the
+ * interpreter leaves the flags as they were, so the host's are kept around
+ * it.  BMI2 hosts. */
+static bool div_inline_form(const struct insn *in)
+{
+	return in->op == op_DIV_Ev && in->osize == 4 && INSN_MOD(in) == 3 && !(in->pfx & PFX_LOCK);
+}
+
+static bool emit_inline_div(struct tctx *t, const struct insn *in, const uint8_t *bytes, unsigned idx)
+{
+	struct emit *e = &t->e;
+	struct slow *sl = inline_begin(t, idx);
+	if (!sl)
+		return false;
+	e_mov_rr32(e, H_R8, H_RDX);
+	e_mov_rr32(e, H_R10, bt_host_reg[INSN_RM(in)]);
+	e8(e, 0x49); e8(e, 0xf7); e8(e, 0xd2);              /* not r10 */
+	e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x10); e8(e, 1);   /* lea r8, [r8 + r10 + 1]: EDX - divisor */
+	e8(e, 0x49); e8(e, 0x89); e8(e, 0xc9);              /* mov r9, rcx */
+	e8(e, 0xc4); e8(e, 0xc3); e8(e, 0xfb); e8(e, 0xf0); e8(e, 0xc8); e8(e, 32); /* rorx rcx, r8, 32 */
+	e8(e, 0x67); e8(e, 0xe3); e8(e, 5);                 /* jecxz: #DE, the handler raises it */
+	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc9);              /* mov rcx, r9 */
+	e8(e, 0xeb); e8(e, 8);
+	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc9);              /* mov rcx, r9 */
+	e8(e, 0xe9);                                        /* jmp slow */
+	sl->jumps[sl->njumps++] = e->p;
+	e32(e, 0);
+	bool keep = t->flags == FL_HOST;
+	if (keep)
+		e8(e, 0x9c);                                    /* pushfq */
+	emit_native(t, in, bytes);
+	if (keep)
+		e8(e, 0x9d);                                    /* popfq */
+	inline_end(t, sl);
+	return true;
+}
+
 /* Call the instruction's handler (through the fixed stub that stores and
  * reloads the guest registers).  last: the block ends with it. */
 static void emit_handler_call(struct tctx *t, struct insn *in, uint32_t eip, bool last)
@@ -1362,7 +1401,8 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		struct bt_flag_eff f = bt_insn_flags(&saved[i]);
 		seen_after[i] = seen;
 		if (bt_native_form(&saved[i]) || inline_mem_form(&saved[i], b->mode) ||
-		    (oi->attr & A_JCC) || stack_form(&saved[i], b->mode) || saved[i].op == op_LEA_GvM)
+		    (oi->attr & A_JCC) || stack_form(&saved[i], b->mode) || saved[i].op == op_LEA_GvM ||
+		    (div_inline_form(&saved[i]) && bt->ff_lookup))
 			seen = (seen & ~(f.fw & ~f.fu & ~f.fr)) | f.fr;
 		else
 			seen = F_OSZAPC;
@@ -1432,6 +1472,15 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		if (in->op == op_MOVSB || in->op == op_MOVSW || in->op == op_MOVSD) {
 			enum flags_at fl = t.flags;
 			if (emit_inline_movs(&t, in, i)) {
+				bt->stats.native_insns++;
+				t.pending++;
+				goto next_insn;
+			}
+			t.flags = fl;
+		}
+		if (div_inline_form(in) && bt->ff_lookup) {
+			enum flags_at fl = t.flags;
+			if (emit_inline_div(&t, in, code + offs[i], i)) {
 				bt->stats.native_insns++;
 				t.pending++;
 				goto next_insn;

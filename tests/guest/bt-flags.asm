@@ -6,7 +6,8 @@
 ; 1. SHR then LAHF in the same block (found by --check-lockstep on test386);
 ; 2. SHL then PUSHFD (a handler reads the flags from memory);
 ; 3. SHR at the end of a block, LAHF in the next one;
-; 4. ROL by 5: OF is the 1-bit formula MSB(result) XOR CF on both engines.
+; 4. ROL by 5: OF is the 1-bit formula MSB(result) XOR CF on both engines;
+; 5. DIV leaves the flags as they were (the interpreter's choice).
 ; The values checked for AF and OF here are the interpreter's choices where
 ; the SDM says "undefined"; the test is that every engine agrees with them
 ; (make check runs it translated, under --check-lockstep and interpreted).
@@ -69,6 +70,26 @@ pm:
 	CHECK eax, 1, 6
 	and edx, 0x801                  ; OF, CF
 	CHECK edx, 0x801, 7
+
+	; 5. DIV r32 (run as the host's DIV once #DE is ruled out): the flags
+	;    stay as they were, as the interpreter leaves them (the host's DIV
+	;    changes them; CMP right before keeps them in the host's flags)
+	mov ecx, 7
+	xor edx, edx
+	mov eax, 1000
+	cmp eax, 1001                   ; CF = 1, SF = 1, ZF = 0, AF = 1
+	lahf
+	mov bl, ah
+	mov eax, 1000
+	div ecx
+	pushfd
+	pop esi
+	CHECK eax, 142, 8
+	CHECK edx, 6, 9
+	and esi, 0xd5
+	movzx ebx, bl
+	and ebx, 0xd5
+	CHECK esi, ebx, 10
 
 	PUTS32 "ok", 10
 	PASS
