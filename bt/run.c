@@ -202,7 +202,8 @@ static void emit_fixed(struct bt *bt)
 	e_mov_rr64(&e, H_R11, H_RSI);
 	emit_reload(&e);
 	e_mov_imm32(&e, H_R13, 12);          /* the page shift of the flag-free lookups */
-	e_store_imm32(&e, OFF(bt_df_mask), F_DF);   /* PEXT's mask (a CPU reset clears it) */
+	e_store_imm32(&e, OFF(bt_df_mask), F_DF);   /* PEXT's masks (a CPU reset clears them) */
+	e_store_imm32(&e, OFF(bt_noif_mask), ~(uint32_t)F_IF);
 	/* blocks are entered with the guest's OSZAPC in host RFLAGS */
 	e_load32(&e, H_R9, OFF(eflags));
 	e_alu_imm32(&e, 4, H_R9, F_OSZAPC);

@@ -1044,6 +1044,35 @@ static bool emit_inline_div(struct tctx *t, const struct insn *in, const uint8_t
 	return true;
 }
 
+/* PUSHFD through a flat 32-bit stack: the image of cpu->eflags with VM and
+ * RF clear, as the handler pushes it (the flags go to memory first) */
+static bool emit_inline_pushfd(struct tctx *t, const struct insn *in, unsigned idx)
+{
+	struct emit *e = &t->e;
+	uint32_t mode = t->b->mode;
+	if (in->osize != 4 || !(mode & BT_MODE_STACK32) || (mode & BT_MODE_SSFLAT) != BT_MODE_SSFLAT)
+		return false;
+	flags_to_memory(t);
+	struct slow *sl = inline_begin(t, idx);
+	if (!sl)
+		return false;
+	e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x5c); e8(e, 0x24); e8(e, 0xfc); /* lea r11d, [r12 - 4] */
+	emit_lookup(t, sl, SHADOW_CLASS((mode & BT_MODE_CPL) == 3, 1), 4);
+	emit_store_log(t, 4, false);
+	e_load32(e, H_R8, OFF(eflags));
+	e_alu_imm32(e, 4, H_R8, F_ALL & ~(uint32_t)(F_VM | F_RF));
+	e_alu_imm32(e, 1, H_R8, 2);
+	e8(e, 0x47); e8(e, 0x89);                       /* mov [r10 + r11 - 1], r8d */
+	emit_modrm_r10r11(e, H_R8);
+	if (t->bt->opt.lockstep) {
+		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1]: the log's */
+	}
+	emit_store_log(t, 4, true);
+	e8(e, 0x45); e8(e, 0x89); e8(e, 0xdc);          /* mov r12d, r11d */
+	inline_end(t, sl);
+	return true;
+}
+
 /* Call the instruction's handler (through the fixed stub that stores and
  * reloads the guest registers).  last: the block ends with it. */
 static void emit_handler_call(struct tctx *t, struct insn *in, uint32_t eip, bool last)
@@ -1486,6 +1515,34 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 				goto next_insn;
 			}
 			t.flags = fl;
+		}
+		if (in->op == op_PUSHF_O32 && bt->ff_lookup) {
+			uint8_t *mark = e->p;
+			enum flags_at fl = t.flags;
+			uint32_t fix0 = t.fix0;
+			if (emit_inline_pushfd(&t, in, i)) {
+				bt->stats.native_insns++;
+				t.pending++;
+				goto next_insn;
+			}
+			e->p = mark;
+			t.flags = fl;
+			t.fix0 = fix0;
+		}
+		if (in->op == op_CLI && (b->mode & BT_MODE_CPL) == 0 && bt->ff_lookup) {
+			/* at CPL 0 it cannot fault: IF cleared as PDEP(PEXT(eflags,
+			 * ~IF), ~IF), which leaves the host flags alone; a pending
+			 * INTR no longer makes blocks leave */
+			e_load32(e, H_R8, OFF(eflags));
+			e8(e, 0xc4); e8(e, 0x42); e8(e, 0x3a); e8(e, 0xf5); e8(e, 0x87);
+			e32(e, (uint32_t)OFF(bt_noif_mask));            /* pext r8d, r8d, [~IF] */
+			e8(e, 0xc4); e8(e, 0x42); e8(e, 0x3b); e8(e, 0xf5); e8(e, 0x87);
+			e32(e, (uint32_t)OFF(bt_noif_mask));            /* pdep r8d, r8d, [~IF] */
+			e_store32(e, H_R8, OFF(eflags));
+			e_store_imm32(e, OFF(exit_mask), ~(uint32_t)CPU_REQ_INTR);
+			bt->stats.native_insns++;
+			t.pending++;
+			goto next_insn;
 		}
 		if (in->op == op_CLD || in->op == op_STD) {
 			/* DF lives in cpu->eflags, beside the flags a handler reads */

@@ -119,6 +119,7 @@ struct cpu {
 	uint32_t bt_tmp;        /* bt/: a value held between two inline accesses */
 	void *bt_desc;          /* bt/: the slow path being run */
 	uint32_t bt_df_mask;    /* bt/: F_DF (PEXT's mask operand) */
+	uint32_t bt_noif_mask;  /* bt/: ~F_IF (PEXT/PDEP's mask operand) */
 	uint32_t exit_mask;     /* the exit_req bits translated code leaves for: all but
 				 * CPU_REQ_INTR while IF = 0 (set by bt/ around handlers) */
 	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
