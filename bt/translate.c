@@ -652,13 +652,11 @@ static void emit_store_log(struct tctx *t, unsigned size, bool after)
 	if (!t->bt->opt.lockstep)
 		return;
 	unsigned k = size == 1 ? 0 : size == 2 ? 1 : 2;
-	if (!after) {
-		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1] */
-		e_call32(e, t->bt->log_store[k]);
-	} else {
-		e_call32(e, t->bt->log_stored[k]);
-	}
+	/* r8 = the host address (a store may have come from r8 itself) */
+	e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1] */
+	e_call32(e, after ? t->bt->log_stored[k] : t->bt->log_store[k]);
 }
+
 
 static void inline_end(struct tctx *t, struct slow *sl)
 {
@@ -673,6 +671,17 @@ static void emit_modrm_r10r11(struct emit *e, unsigned reg)
 	e8(e, (uint8_t)(0x40 | ((reg & 7) << 3) | 4));     /* mod 01, r/m 100: SIB + disp8 */
 	e8(e, 0x1a);                                        /* SIB: index r11, base r10 */
 	e8(e, (uint8_t)-SE_MAPPED);
+}
+
+/* mov [r10 + r11 - 1], r8b/r8w/r8d, then lockstep's log of it */
+static void emit_store_r8(struct tctx *t, unsigned size)
+{
+	struct emit *e = &t->e;
+	if (size == 2)
+		e8(e, 0x66);
+	e8(e, 0x47); e8(e, size == 1 ? 0x88 : 0x89);
+	emit_modrm_r10r11(e, H_R8);
+	emit_store_log(t, size, true);
 }
 
 /* r11 += the base of segment sreg, unless the block knows it is 0 (clobbers r10) */
@@ -705,12 +714,7 @@ static bool emit_store_high_byte(struct tctx *t, const struct insn *in, unsigned
 	emit_store_log(t, 1, false);
 	e8(e, 0xc4); e8(e, 0x63); e8(e, 0x7b); e8(e, 0xf0);
 	e8(e, (uint8_t)(0xc0 | (INSN_REG(in) & 3))); e8(e, 8);     /* rorx r8d, e?x, 8 */
-	e8(e, 0x47); e8(e, 0x88);                                 /* mov [r10 + r11 - 1], r8b */
-	emit_modrm_r10r11(e, H_R8);
-	if (t->bt->opt.lockstep) {
-		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1]: the log's */
-	}
-	emit_store_log(t, 1, true);
+	emit_store_r8(t, 1);
 	inline_end(t, sl);
 	return true;
 }
@@ -845,12 +849,7 @@ static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned id
 		emit_lookup(t, sl, SHADOW_CLASS(user, 1), 4);
 		emit_store_log(t, 4, false);
 		e_load32(e, H_R8, OFF(bt_tmp));
-		e8(e, 0x47); e8(e, 0x89);                       /* mov [r10 + r11 - 1], r8d */
-		emit_modrm_r10r11(e, H_R8);
-		if (t->bt->opt.lockstep) {
-			e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1]: the log's */
-		}
-		emit_store_log(t, 4, true);
+		emit_store_r8(t, 4);
 		e8(e, 0x45); e8(e, 0x89); e8(e, 0xdc);          /* mov r12d, r11d */
 		break;
 	}
@@ -983,14 +982,7 @@ static bool emit_inline_movs(struct tctx *t, const struct insn *in, unsigned idx
 	emit_lookup(t, sl, SHADOW_CLASS(user, 1), size);
 	emit_store_log(t, size, false);
 	e_load32(e, H_R8, OFF(bt_tmp));
-	if (size == 2)
-		e8(e, 0x66);
-	e8(e, 0x47); e8(e, size == 1 ? 0x88 : 0x89);       /* mov [r10 + r11 - 1], r8b/w/d */
-	emit_modrm_r10r11(e, H_R8);
-	if (t->bt->opt.lockstep) {
-		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1]: the log's */
-	}
-	emit_store_log(t, size, true);
+	emit_store_r8(t, size);
 	/* r8d = size - 2 * size * DF */
 	e_load32(e, H_R8, OFF(eflags));
 	e8(e, 0xc4); e8(e, 0x42); e8(e, 0x3a); e8(e, 0xf5); e8(e, 0x87);
@@ -1062,12 +1054,7 @@ static bool emit_inline_pushfd(struct tctx *t, const struct insn *in, unsigned i
 	e_load32(e, H_R8, OFF(eflags));
 	e_alu_imm32(e, 4, H_R8, F_ALL & ~(uint32_t)(F_VM | F_RF));
 	e_alu_imm32(e, 1, H_R8, 2);
-	e8(e, 0x47); e8(e, 0x89);                       /* mov [r10 + r11 - 1], r8d */
-	emit_modrm_r10r11(e, H_R8);
-	if (t->bt->opt.lockstep) {
-		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1]: the log's */
-	}
-	emit_store_log(t, 4, true);
+	emit_store_r8(t, 4);
 	e8(e, 0x45); e8(e, 0x89); e8(e, 0xdc);          /* mov r12d, r11d */
 	inline_end(t, sl);
 	return true;
