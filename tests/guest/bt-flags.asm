@@ -17,11 +17,7 @@ section .text start=0
 	ENTER_PM32 pm
 	bits 32
 pm:
-	mov ax, 0x10
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
-	mov esp, 0x9000
+	FLAT_DATA32
 	PUTS32 "bt-flags: "
 
 	; 1. AF set by an ADD, then SHR by 3: LAHF sees AF = 0

@@ -15,11 +15,7 @@ section .text start=0
 	ENTER_PM32 pm
 	bits 32
 pm:
-	mov ax, 0x10
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
-	mov esp, 0x9000
+	FLAT_DATA32
 	; IDT at 0x1000: #PF (14) -> pf_handler, everything else -> other_handler
 	mov edi, 0x1000
 	mov ecx, 256

@@ -30,11 +30,7 @@ section .text start=0
 	ENTER_PM32 pm
 	bits 32
 pm:
-	mov ax, 0x10
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
-	mov esp, 0x9000
+	FLAT_DATA32
 	PUTS32 "smc-pm: "
 
 	; 1. mov eax, 0x1111 ; ret, patched to 0x2222
