@@ -172,6 +172,9 @@ endif
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest
 	@echo "== guest programs, every translated block checked against the interpreter"
 	sh tests/run-guest-tests.sh ./shade86 $(B)/guest --check-lockstep
+	@echo "== the same with a user window for every context at once (mmu/window.h)"
+	SHADE86_BT_WINDOWS=0 sh tests/run-guest-tests.sh ./shade86 $(B)/guest
+	SHADE86_BT_WINDOWS=0 sh tests/run-guest-tests.sh ./shade86 $(B)/guest --check-lockstep
 	@echo "== the same with the code hosts without BMI2 get (flags saved around lookups)"
 	SHADE86_BT_NO_BMI2=1 sh tests/run-guest-tests.sh ./shade86 $(B)/guest --check-lockstep
 	@echo "== guest programs, interpreted"
@@ -181,6 +184,7 @@ endif
 	@echo "== the translator vs the interpreter on random instruction sequences (fixed seed)"
 	$(B)/bt-fuzz --seed 1 --count $(BT_FUZZ_COUNT)
 	SHADE86_BT_NO_BMI2=1 $(B)/bt-fuzz --seed 2 --count 10000
+	SHADE86_BT_WINDOWS=0 $(B)/bt-fuzz --seed 4 --count 10000
 	@echo "== host keys to PS/2 scancodes (vs the XT set 1 table, through the 8042)"
 	$(B)/keymap-test
 	@echo "== PNG writer (written, read back, compared)"

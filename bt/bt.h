@@ -95,6 +95,12 @@ const struct bt_stats *bt_get_stats(const struct cpu *cpu);
 /* --tc-stats: counters and the hottest blocks with their disassembly */
 void bt_print_stats(struct cpu *cpu, FILE *f, unsigned hottest);
 
+/* Is this host signal one translated code expects (an access through a
+ * user window, mmu/window.h), which the translator's own SIGSEGV handler
+ * resolves?  For programs that put a handler of their own in front. */
+#include <signal.h>
+bool bt_fault_expected(int sig, const siginfo_t *si, const void *ucontext);
+
 /* --check-lockstep: the first divergence, or NULL */
 const char *bt_lockstep_failure(const struct cpu *cpu);
 

@@ -76,6 +76,7 @@ static const int bt_host_reg[8] = { H_RAX, H_RCX, H_RDX, H_RBX, H_R12, H_RBP, H_
 #define BT_MODE_CODE32 0x04u
 #define BT_MODE_STACK32 0x08u
 #define BT_MODE_CSBIG  0x10u          /* CS limit 0xffffffff: no limit check on near targets */
+#define BT_MODE_WIN    0x20u          /* user code with the context's window in GS (mmu/window.h) */
 /* segment s is 4 GiB (present, expand-up, writable data, limit 0xffffffff):
  * the block accesses memory through it inline */
 #define BT_MODE_SEGBIG(s)  (0x100u << (s))
@@ -146,11 +147,24 @@ struct bt {
 	FILE *dump;                   /* SHADE86_BT_DUMP=FILE: every block's host code */
 	/* --tc-stats: handler runs per opcode row, register (0) and memory (1) forms */
 	uint64_t (*handler_runs)[2];
+	/* window accesses: host PC -> slow path, open addressing on code offsets */
+	struct bt_site *sites;
+	uint32_t nsites, capsites;
+	uint32_t win_fault_lin;       /* the signal handler saw a fault at this linear address */
+	bool win_fault;
+	uint8_t win_logged;           /* lockstep log entries the last window store logged */
 	/* lockstep */
 	struct lockstep *ls;
 	char ls_report[2048];
 	bool ls_failed;
 };
+
+/* A window access that may fault: its offset in the code buffer and its
+ * slow path's (bit 31: lockstep logged the store before it) */
+struct bt_site {
+	uint32_t pc, stub;
+};
+#define BT_SITE_LOGGED 0x80000000u
 
 /* Why translated code went back to the dispatcher, other than a direct
  * exit (bt_stats.back) */
@@ -177,8 +191,13 @@ struct bt_flag_eff {
 };
 struct bt_flag_eff bt_insn_flags(const struct insn *in);
 
+/* run.c: window access sites */
+void bt_site_add(struct bt *bt, const uint8_t *site, const uint8_t *stub, bool logged);
+const struct bt_site *bt_site_find(const struct bt *bt, uintptr_t pc);
+
 /* crash.c: report host faults (a bug in shade86) for this translator */
 void bt_crash_watch(struct bt *bt);
+void bt_crash_unwatch(struct bt *bt);
 
 /* run.c: called from translated code through the fixed stubs */
 void bt_exec_insn(struct cpu *cpu, const struct insn *in);

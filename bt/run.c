@@ -56,9 +56,20 @@ void bt_exec_insn(struct cpu *cpu, const struct insn *in)
 void bt_slow_path(struct cpu *cpu, const struct insn *desc)
 {
 	const struct bt_slow_desc *d = (const struct bt_slow_desc *)(const void *)desc;
+	struct bt *bt = cpu->bt;
+	bool win_fault = bt->win_fault;
+	bt->win_fault = false;
 	cpu->icount += d->pending;
 	cpu->eip = d->eip;
 	bt_exec_insn(cpu, d->in);
+	/* came from a window access: the shadow entries are filled now, the
+	 * page can be mapped for the next time */
+	if (win_fault) {
+		win_map_page(&cpu->shadow, bt->win_fault_lin);
+		/* the window was taken away (window.h): blocks for the lookups */
+		if (!win_current(&cpu->shadow))
+			cpu_request(cpu, CPU_REQ_MODE);
+	}
 	if (!d->ends_block && (cpu->exit_req & (CPU_REQ_SMC | CPU_REQ_MODE | CPU_REQ_STOP | CPU_REQ_RESET))) {
 		cpu->icount += 1;
 		cpu->eip = d->next_eip;
@@ -91,9 +102,40 @@ void bt_exec_last(struct cpu *cpu, const struct insn *in)
 	update_exit_mask(cpu);
 }
 
+/* A store through a window: host is a window address, each page part of
+ * it is logged at the RAM page its user write entry gives (none: the store
+ * faults and the signal handler takes back what was logged) */
+static void log_window_store(struct cpu *cpu, uint64_t lin, unsigned size)
+{
+	struct bt *bt = cpu->bt;
+	bt->win_logged = 0;
+	while (size) {
+		unsigned part = 0x1000 - (unsigned)(lin & 0xfff);
+		if (part > size)
+			part = size;
+		if (lin >= (1ull << 32))
+			return;
+		intptr_t e = cpu->stab[(size_t)(lin >> 12) * SC_COUNT + SC_UW];
+		if (!shadow_entry_fast(e))
+			return;
+		uint8_t *p = shadow_entry_host(e, (uint32_t)lin);
+		if (p < cpu->mem->ram || p >= cpu->mem->ram + cpu->mem->ram_size)
+			return;
+		memlog_ram_write(cpu->memlog, (uint32_t)(p - cpu->mem->ram), p, part, 0, true);
+		bt->win_logged++;
+		lin += part;
+		size -= part;
+	}
+}
+
 void bt_log_store(struct cpu *cpu, uint8_t *host, unsigned size)
 {
-	if (cpu->memlog)
+	uint64_t lin;
+	if (!cpu->memlog)
+		return;
+	if (win_lookup(&cpu->shadow, (uintptr_t)host, &lin))
+		log_window_store(cpu, lin, size);
+	else
 		memlog_ram_write(cpu->memlog, (uint32_t)(host - cpu->mem->ram), host, size, 0, true);
 }
 
@@ -102,13 +144,24 @@ void bt_log_store(struct cpu *cpu, uint8_t *host, unsigned size)
 void bt_log_stored(struct cpu *cpu, uint8_t *host, unsigned size)
 {
 	struct memlog *ml = cpu->memlog;
-	if (!ml || !ml->nw || !ml->w[ml->nw - 1].val_later)
+	if (!ml)
 		return;
-	struct ml_write *w = &ml->w[ml->nw - 1];
-	w->val = 0;
-	for (unsigned i = 0; i < size; i++)
-		w->val |= (uint32_t)host[i] << (8 * i);
-	w->val_later = false;
+	uint64_t lin;
+	bool win = win_lookup(&cpu->shadow, (uintptr_t)host, &lin);
+	unsigned n = win ? cpu->bt->win_logged : 1;
+	if (ml->nw < n)
+		return;
+	for (unsigned k = ml->nw - n; k < ml->nw; k++) {
+		struct ml_write *w = &ml->w[k];
+		if (!w->val_later)
+			continue;
+		const uint8_t *p = win ? cpu->mem->ram + w->pa : host;
+		w->val = 0;
+		for (unsigned i = 0; i < w->size; i++)
+			w->val |= (uint32_t)p[i] << (8 * i);
+		w->val_later = false;
+	}
+	(void)size;
 }
 
 /* ---- the fixed code at the start of the buffer ---- */
@@ -421,6 +474,9 @@ static void free_blocks(struct bt *bt)
 		b = next;
 	}
 	bt->all = NULL;
+	if (bt->sites)
+		memset(bt->sites, 0, bt->capsites * sizeof(*bt->sites));
+	bt->nsites = 0;
 	memset(bt->hash, 0, sizeof(bt->hash));
 	memset(bt->jc, 0, BT_JC_SIZE * sizeof(*bt->jc));
 	for (uint32_t pg = 0; pg < bt->npages; pg++) {
@@ -429,6 +485,56 @@ static void free_blocks(struct bt *bt)
 			shadow_set_code_page(&bt->cpu->shadow, pg << 12, false);
 		}
 	}
+}
+
+/* ---- window access sites ---- */
+
+static uint32_t site_hash(uint32_t pc, uint32_t cap)
+{
+	return (pc * 0x9e3779b1u) & (cap - 1);
+}
+
+static void site_put(struct bt_site *t, uint32_t cap, struct bt_site s)
+{
+	uint32_t i = site_hash(s.pc, cap);
+	while (t[i].pc && t[i].pc != s.pc)
+		i = (i + 1) & (cap - 1);
+	t[i] = s;
+}
+
+void bt_site_add(struct bt *bt, const uint8_t *site, const uint8_t *stub, bool logged)
+{
+	if (2 * (bt->nsites + 1) > bt->capsites) {
+		uint32_t cap = bt->capsites ? bt->capsites * 2 : 4096;
+		struct bt_site *t = calloc(cap, sizeof(*t));
+		if (!t) {
+			fprintf(stderr, "shade86: out of memory in the translator\n");
+			abort();
+		}
+		for (uint32_t i = 0; i < bt->capsites; i++)
+			if (bt->sites[i].pc)
+				site_put(t, cap, bt->sites[i]);
+		free(bt->sites);
+		bt->sites = t;
+		bt->capsites = cap;
+	}
+	struct bt_site s = { (uint32_t)(site - bt->xbase),
+			     (uint32_t)(stub - bt->xbase) | (logged ? BT_SITE_LOGGED : 0) };
+	site_put(bt->sites, bt->capsites, s);
+	bt->nsites++;
+}
+
+/* (called from the signal handler: no allocation, no locks) */
+const struct bt_site *bt_site_find(const struct bt *bt, uintptr_t pc)
+{
+	uintptr_t x = (uintptr_t)bt->xbase;
+	if (!bt->capsites || pc <= x || pc - x >= bt->size)
+		return NULL;
+	uint32_t off = (uint32_t)(pc - x);
+	for (uint32_t i = site_hash(off, bt->capsites); bt->sites[i].pc; i = (i + 1) & (bt->capsites - 1))
+		if (bt->sites[i].pc == off)
+			return &bt->sites[i];
+	return NULL;
 }
 
 void bt_flush(struct cpu *cpu)
@@ -579,6 +685,11 @@ static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
 	enum cpu_exit ex = CPU_EXIT_NONE;
 	struct bt_exit *volatile from = NULL;
 
+	/* user code: its context may have earned its window (mmu/window.h) */
+	if (cpu->cpl == 3 && !bt->ls_failed)
+		win_tick(&cpu->shadow);
+	if (cpu->shadow.win_on && cpu->shadow.cur)
+		win_switched(&cpu->shadow);
 	cpu->unwind = &jb;
 	if (setjmp(jb)) {
 		/* a fault in a handler called from translated code (or in the
@@ -617,6 +728,9 @@ static enum cpu_exit bt_run(struct cpu *cpu, uint64_t max)
 			ex = CPU_EXIT_HLT;
 			goto out;
 		}
+		/* SHADE86_BT_WINDOWS=0: every user context gets its window at once */
+		if (cpu->cpl == 3 && !cpu->shadow.win_hot)
+			win_tick(&cpu->shadow);
 		uint64_t flushes = bt->stats.flushes;
 		struct bt_block *b = translatable(cpu) ? find_block(bt) : NULL;
 		if (bt->stats.flushes != flushes)
@@ -728,6 +842,11 @@ int bt_attach(struct cpu *cpu, const struct bt_options *opt, char *err, size_t e
 		goto fail;
 	}
 	bt->ff_lookup = __builtin_cpu_supports("bmi2") && !getenv("SHADE86_BT_NO_BMI2");
+	/* windows for hot user contexts; SHADE86_BT_WINDOWS=off, or =N: a
+	 * context is hot after N slices in user code (WIN_HOT_DEFAULT) */
+	const char *wenv = getenv("SHADE86_BT_WINDOWS");
+	if (bt->ff_lookup && !(wenv && !strcmp(wenv, "off")))
+		win_enable(&cpu->shadow, cpu->mem->ram_fd, wenv ? (uint32_t)strtoul(wenv, NULL, 10) : WIN_HOT_DEFAULT);
 	if (bt->opt.count_execs)
 		bt->handler_runs = calloc(OP_COUNT, sizeof(*bt->handler_runs));
 	emit_fixed(bt);
@@ -762,7 +881,10 @@ void bt_detach(struct cpu *cpu)
 	struct bt *bt = cpu->bt;
 	if (!bt)
 		return;
+	bt_crash_unwatch(bt);
 	free_blocks(bt);
+	win_free(&cpu->shadow);
+	free(bt->sites);
 	cpu->mem->code_write = NULL;
 	cpu->mem->map_changed = bt->prev_map_changed;
 	cpu->mem->map_opaque = bt->prev_map_opaque;
@@ -777,7 +899,6 @@ void bt_detach(struct cpu *cpu)
 	free(bt->page_blocks);
 	free(bt->jc);
 	free(bt);
-	bt_crash_watch(NULL);
 	cpu->bt = NULL;
 	cpu->engine = NULL;
 }

@@ -45,6 +45,20 @@ void bt_print_stats(struct cpu *cpu, FILE *f, unsigned hottest)
 	fprintf(f, "tc-stats: instructions run       %llu translated (%.2f %%), %llu interpreted\n",
 		(unsigned long long)s->insns_translated, total ? 100.0 * (double)s->insns_translated / (double)total : 0.0,
 		(unsigned long long)s->insns_interp);
+	const struct shadow *sh = &cpu->shadow;
+	if (sh->win_on) {
+		const struct win_stats *w = &sh->win_stats;
+		fprintf(f, "tc-stats: user windows           %llu activations, %llu host faults, %llu pages mapped, "
+			"%llu unmapped, %llu made read-only, %llu resets (%llu over the budget of %u pages), %llu GS loads; "
+			"%u pages mapped now\n",
+			(unsigned long long)w->activations, (unsigned long long)w->faults,
+			(unsigned long long)w->maps, (unsigned long long)w->unmaps,
+			(unsigned long long)w->downgrades, (unsigned long long)w->resets,
+			(unsigned long long)w->over_budget, sh->win_budget,
+			(unsigned long long)w->gs_loads, sh->win_total);
+	} else {
+		fprintf(f, "tc-stats: user windows           off\n");
+	}
 	if (bt->opt.lockstep)
 		fprintf(f, "tc-stats: lockstep               %llu blocks compared, %llu not comparable\n",
 			(unsigned long long)s->lockstep_blocks, (unsigned long long)s->lockstep_skipped);

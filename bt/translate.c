@@ -20,6 +20,8 @@ uint32_t bt_mode_of(const struct cpu *cpu)
 	uint32_t m = (uint32_t)cpu->cpl | ((cpu->seg[S_CS].attr & SA_DB) ? BT_MODE_CODE32 : 0) |
 		     ((cpu->seg[S_SS].attr & SA_DB) ? BT_MODE_STACK32 : 0) |
 		     (cpu->seg[S_CS].limit == 0xffffffffu ? BT_MODE_CSBIG : 0);
+	if (cpu->cpl == 3 && win_current(&cpu->shadow))
+		m |= BT_MODE_WIN;
 	for (int i = 0; i < 6; i++) {
 		const struct seg *sg = &cpu->seg[i];
 		/* data, writable, expand-up (type 001x), present, 4 GiB */
@@ -115,6 +117,9 @@ struct slow {
 	uint32_t fix0_before;     /* tctx.fix0 before the instruction */
 	bool to_r11;              /* the fast path leaves the next EIP in r11 (RET) */
 	bool ends_block;          /* the block leaves right after the join */
+	uint8_t *site[3];         /* window accesses (executable addresses) that fault to it */
+	bool logged[3];           /* lockstep logged the store before that access */
+	unsigned nsites;
 };
 
 struct tctx {
@@ -409,29 +414,43 @@ static bool emit_native(struct tctx *t, const struct insn *in, const uint8_t *by
 	return true;
 }
 
-/* LEA r32, [guest address expression] with 32-bit wrap-around (0x67):
- * base and index in their host registers, always with a SIB byte and a
- * 32-bit displacement (mod 00 r/m 101 would be RIP-relative on the host). */
-static void emit_lea_ea(struct emit *e, int dst, const struct insn *in, bool osize16)
+/* The guest's memory operand [base + index * scale + disp] with its
+ * registers in their host registers: the REX.X and REX.B bits it needs,
+ * and the ModRM (with reg), SIB and disp32 bytes.  Always a SIB byte and a
+ * 32-bit displacement (mod 00 r/m 101 would be RIP-relative on the host);
+ * the instruction needs 0x67 for the guest's 32-bit wrap-around. */
+static uint8_t ea_rex(const struct insn *in)
 {
 	int base = in->ea_base >= 0 ? bt_host_reg[in->ea_base] : -1;
 	int index = in->ea_index >= 0 ? bt_host_reg[in->ea_index] : -1;
-	e8(e, 0x67);
-	if (osize16)
-		e8(e, 0x66);
-	uint8_t rex = (uint8_t)(0x40 | ((dst & 8) ? 4 : 0) | (index >= 0 && (index & 8) ? 2 : 0) |
-				(base >= 0 && (base & 8) ? 1 : 0));
-	if (rex != 0x40)
-		e8(e, rex);
-	e8(e, 0x8d);
+	return (uint8_t)((index >= 0 && (index & 8) ? REX_X : 0) | (base >= 0 && (base & 8) ? REX_B : 0));
+}
+
+static void emit_ea_modrm(struct emit *e, unsigned reg, const struct insn *in)
+{
+	int base = in->ea_base >= 0 ? bt_host_reg[in->ea_base] : -1;
+	int index = in->ea_index >= 0 ? bt_host_reg[in->ea_index] : -1;
 	if (base >= 0) {
-		e8(e, (uint8_t)(0x84 | ((dst & 7) << 3)));     /* mod 10, r/m 100: SIB + disp32 */
+		e8(e, (uint8_t)(0x84 | ((reg & 7) << 3)));     /* mod 10, r/m 100: SIB + disp32 */
 		e8(e, (uint8_t)((in->ea_scale << 6) | ((index >= 0 ? index : 4) & 7) << 3 | (base & 7)));
 	} else {
-		e8(e, (uint8_t)(0x04 | ((dst & 7) << 3)));     /* mod 00, r/m 100, SIB base 101: disp32 */
+		e8(e, (uint8_t)(0x04 | ((reg & 7) << 3)));     /* mod 00, r/m 100, SIB base 101: disp32 */
 		e8(e, (uint8_t)((in->ea_scale << 6) | ((index >= 0 ? index : 4) & 7) << 3 | 5));
 	}
 	e32(e, in->disp);
+}
+
+/* LEA r32, [guest address expression] with 32-bit wrap-around (0x67) */
+static void emit_lea_ea(struct emit *e, int dst, const struct insn *in, bool osize16)
+{
+	e8(e, 0x67);
+	if (osize16)
+		e8(e, 0x66);
+	uint8_t rex = (uint8_t)(0x40 | ((dst & 8) ? REX_R : 0) | ea_rex(in));
+	if (rex != 0x40)
+		e8(e, rex);
+	e8(e, 0x8d);
+	emit_ea_modrm(e, (unsigned)dst, in);
 }
 
 /* Size in bytes of the E operand, 0 if not a plain data size */
@@ -566,6 +585,7 @@ static struct slow *inline_begin(struct tctx *t, unsigned idx)
 	sl->njumps = 0;
 	sl->to_r11 = false;
 	sl->ends_block = false;
+	sl->nsites = 0;
 	return sl;
 }
 
@@ -622,6 +642,8 @@ static void emit_lookup_ff(struct tctx *t, struct slow *sl, unsigned cls, unsign
 static void emit_lookup(struct tctx *t, struct slow *sl, unsigned cls, unsigned size)
 {
 	struct emit *e = &t->e;
+	if (t->b->mode & BT_MODE_WIN)
+		return;   /* the access goes through the window (emit_acc_begin) */
 	if (t->bt->ff_lookup) {
 		emit_lookup_ff(t, sl, cls, size);
 		return;
@@ -653,7 +675,12 @@ static void emit_store_log(struct tctx *t, unsigned size, bool after)
 		return;
 	unsigned k = size == 1 ? 0 : size == 2 ? 1 : 2;
 	/* r8 = the host address (a store may have come from r8 itself) */
-	e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1] */
+	if (t->b->mode & BT_MODE_WIN) {
+		e_load64(e, H_R8, OFF(shadow.gs_base));
+		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x04); e8(e, 0x18);                            /* lea r8, [r8 + r11] */
+	} else {
+		e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x1a); e8(e, (uint8_t)-SE_MAPPED); /* lea r8, [r10 + r11 - 1] */
+	}
 	e_call32(e, after ? t->bt->log_stored[k] : t->bt->log_store[k]);
 }
 
@@ -673,14 +700,47 @@ static void emit_modrm_r10r11(struct emit *e, unsigned reg)
 	e8(e, (uint8_t)-SE_MAPPED);
 }
 
-/* mov [r10 + r11 - 1], r8b/r8w/r8d, then lockstep's log of it */
-static void emit_store_r8(struct tctx *t, unsigned size)
+/* The accesses after emit_lookup: to [r10 + r11 - 1], or in a window block
+ * to gs:[r11].  emit_acc_begin comes before the instruction's first prefix:
+ * there a window access may fault, and the signal handler sends it to sl's
+ * slow path; emit_acc_rex is its REX byte (rex: the bits other than X and
+ * B), emit_acc_modrm its ModRM (and SIB and displacement). */
+static void emit_acc_begin(struct tctx *t, struct slow *sl, bool store)
+{
+	if (!(t->b->mode & BT_MODE_WIN))
+		return;
+	if (sl->nsites < 3) {
+		sl->site[sl->nsites] = emit_xaddr(&t->e, t->e.p);
+		sl->logged[sl->nsites] = store && t->bt->opt.lockstep;
+		sl->nsites++;
+	}
+	e8(&t->e, 0x65);
+}
+
+static void emit_acc_rex(struct tctx *t, uint8_t rex)
+{
+	bool win = t->b->mode & BT_MODE_WIN;
+	e8(&t->e, (uint8_t)(0x40 | rex | REX_B | (win ? 0 : REX_X)));
+}
+
+static void emit_acc_modrm(struct tctx *t, unsigned reg)
+{
+	if (t->b->mode & BT_MODE_WIN)
+		e8(&t->e, (uint8_t)(((reg & 7) << 3) | 3));   /* mod 00, r/m 011: [r11] */
+	else
+		emit_modrm_r10r11(&t->e, reg);
+}
+
+/* mov [address], r8b/r8w/r8d, then lockstep's log of it */
+static void emit_store_r8(struct tctx *t, struct slow *sl, unsigned size)
 {
 	struct emit *e = &t->e;
+	emit_acc_begin(t, sl, true);
 	if (size == 2)
 		e8(e, 0x66);
-	e8(e, 0x47); e8(e, size == 1 ? 0x88 : 0x89);
-	emit_modrm_r10r11(e, H_R8);
+	emit_acc_rex(t, REX_R);
+	e8(e, size == 1 ? 0x88 : 0x89);
+	emit_acc_modrm(t, H_R8);
 	emit_store_log(t, size, true);
 }
 
@@ -714,7 +774,7 @@ static bool emit_store_high_byte(struct tctx *t, const struct insn *in, unsigned
 	emit_store_log(t, 1, false);
 	e8(e, 0xc4); e8(e, 0x63); e8(e, 0x7b); e8(e, 0xf0);
 	e8(e, (uint8_t)(0xc0 | (INSN_REG(in) & 3))); e8(e, 8);     /* rorx r8d, e?x, 8 */
-	emit_store_r8(t, 1);
+	emit_store_r8(t, sl, 1);
 	inline_end(t, sl);
 	return true;
 }
@@ -743,17 +803,36 @@ static bool emit_inline_mem(struct tctx *t, const struct insn *in, const uint8_t
 	struct slow *sl = inline_begin(t, idx);
 	if (!sl)
 		return false;
+	if ((t->b->mode & BT_MODE_WIN) && (t->b->mode & BT_MODE_SEGZERO(in->seg)) && !t->bt->opt.lockstep) {
+		/* the guest's own address expression: gs: with 0x67 */
+		if (needs_flags_in(in))
+			flags_to_host(t);
+		emit_acc_begin(t, sl, write);
+		emit_kept_prefixes(e, in);
+		e8(e, 0x67);
+		e8(e, (uint8_t)(0x40 | rex | ea_rex(in)));
+		for (unsigned i = in->npfx; i < modrm_at(in); i++)
+			e8(e, bytes[i]);
+		emit_ea_modrm(e, INSN_REG(in), in);
+		for (unsigned i = imm_at(in); i < in->len; i++)
+			e8(e, bytes[i]);
+		if (bt_insn_flags(in).fw)
+			t->flags = FL_HOST;
+		inline_end(t, sl);
+		return true;
+	}
 	emit_ea_lin(t, in);
 	emit_lookup(t, sl, cls, size);
 	if (needs_flags_in(in))
 		flags_to_host(t);
 	if (write)
 		emit_store_log(t, size, false);
+	emit_acc_begin(t, sl, write);
 	emit_kept_prefixes(e, in);
-	e8(e, (uint8_t)(0x40 | rex | REX_X | REX_B));
+	emit_acc_rex(t, rex);
 	for (unsigned i = in->npfx; i < modrm_at(in); i++)
 		e8(e, bytes[i]);
-	emit_modrm_r10r11(e, INSN_REG(in));
+	emit_acc_modrm(t, INSN_REG(in));
 	for (unsigned i = imm_at(in); i < in->len; i++)
 		e8(e, bytes[i]);
 	if (write)
@@ -804,15 +883,17 @@ static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned id
 		e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x5c); e8(e, 0x24); e8(e, 0xfc); /* lea r11d, [r12 - 4] */
 		emit_lookup(t, sl, SHADOW_CLASS(user, 1), 4);
 		emit_store_log(t, 4, false);
+		emit_acc_begin(t, sl, true);
 		if (in->op == op_PUSH_Zv) {
 			int r = bt_host_reg[in->opc & 7];
-			e8(e, (uint8_t)(0x40 | REX_X | REX_B | ((r & 8) ? REX_R : 0)));
-			e8(e, 0x89);                            /* mov [r10 + r11 - 1], r32 */
-			emit_modrm_r10r11(e, (unsigned)r);
+			emit_acc_rex(t, (r & 8) ? REX_R : 0);
+			e8(e, 0x89);                            /* mov [address], r32 */
+			emit_acc_modrm(t, (unsigned)r);
 		} else {
 			uint32_t v = in->op == op_CALL_Jz ? next : in->imm;
-			e8(e, 0x43); e8(e, 0xc7);               /* mov dword [r10 + r11 - 1], imm32 */
-			emit_modrm_r10r11(e, 0);
+			emit_acc_rex(t, 0);
+			e8(e, 0xc7);                            /* mov dword [address], imm32 */
+			emit_acc_modrm(t, 0);
 			e32(e, v);
 		}
 		emit_store_log(t, 4, true);
@@ -824,32 +905,39 @@ static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned id
 		int r = bt_host_reg[in->opc & 7];
 		e8(e, 0x45); e8(e, 0x89); e8(e, 0xe3);          /* mov r11d, r12d */
 		emit_lookup(t, sl, SHADOW_CLASS(user, 0), 4);
-		e8(e, (uint8_t)(0x40 | REX_X | REX_B | ((r & 8) ? REX_R : 0)));
-		e8(e, 0x8b);                                    /* mov r32, [r10 + r11 - 1] */
-		emit_modrm_r10r11(e, (unsigned)r);
+		emit_acc_begin(t, sl, false);
+		emit_acc_rex(t, (r & 8) ? REX_R : 0);
+		e8(e, 0x8b);                                    /* mov r32, [address] */
+		emit_acc_modrm(t, (unsigned)r);
 		e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x64); e8(e, 0x24); e8(e, 0x04); /* lea r12d, [r12 + 4] */
 		break;
 	}
 	case op_LEAVE: {
 		e8(e, 0x41); e8(e, 0x89); e8(e, 0xeb);          /* mov r11d, ebp */
 		emit_lookup(t, sl, SHADOW_CLASS(user, 0), 4);
-		e8(e, 0x67); e8(e, 0x44); e8(e, 0x8d); e8(e, 0x65); e8(e, 0x04); /* lea r12d, [ebp + 4] */
-		e8(e, 0x43); e8(e, 0x8b);                       /* mov ebp, [r10 + r11 - 1] */
-		emit_modrm_r10r11(e, H_RBP);
+		/* the load first: in a window block it is where a fault
+		 * leaves for the slow path, with nothing changed yet */
+		emit_acc_begin(t, sl, false);
+		emit_acc_rex(t, 0);
+		e8(e, 0x8b);                                    /* mov ebp, [address] */
+		emit_acc_modrm(t, H_RBP);
+		e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x63); e8(e, 0x04); /* lea r12d, [r11 + 4] */
 		break;
 	}
 	case op_PUSH_Ev: {
 		/* the value loaded, held in bt_tmp while the push looks up the stack */
 		emit_ea_lin(t, in);
 		emit_lookup(t, sl, SHADOW_CLASS(user, 0), 4);
-		e8(e, 0x47); e8(e, 0x8b);                       /* mov r11d, [r10 + r11 - 1] */
-		emit_modrm_r10r11(e, H_R11);
+		emit_acc_begin(t, sl, false);
+		emit_acc_rex(t, REX_R);
+		e8(e, 0x8b);                                    /* mov r11d, [address] */
+		emit_acc_modrm(t, H_R11);
 		e_store32(e, H_R11, OFF(bt_tmp));
 		e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x5c); e8(e, 0x24); e8(e, 0xfc); /* lea r11d, [r12 - 4] */
 		emit_lookup(t, sl, SHADOW_CLASS(user, 1), 4);
 		emit_store_log(t, 4, false);
 		e_load32(e, H_R8, OFF(bt_tmp));
-		emit_store_r8(t, 4);
+		emit_store_r8(t, sl, 4);
 		e8(e, 0x45); e8(e, 0x89); e8(e, 0xdc);          /* mov r12d, r11d */
 		break;
 	}
@@ -861,8 +949,10 @@ static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned id
 		if (!reg) {
 			emit_ea_lin(t, in);
 			emit_lookup(t, sl, SHADOW_CLASS(user, 0), 4);
-			e8(e, 0x47); e8(e, 0x8b);               /* mov r11d, [r10 + r11 - 1] */
-			emit_modrm_r10r11(e, H_R11);
+			emit_acc_begin(t, sl, false);
+			emit_acc_rex(t, REX_R);
+			e8(e, 0x8b);                            /* mov r11d, [address] */
+			emit_acc_modrm(t, H_R11);
 			if (in->op == op_CALL_Ev)
 				e_store32(e, H_R11, OFF(next_eip));
 		}
@@ -870,8 +960,10 @@ static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned id
 			e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x5c); e8(e, 0x24); e8(e, 0xfc); /* lea r11d, [r12 - 4] */
 			emit_lookup(t, sl, SHADOW_CLASS(user, 1), 4);
 			emit_store_log(t, 4, false);
-			e8(e, 0x43); e8(e, 0xc7);               /* mov dword [r10 + r11 - 1], next */
-			emit_modrm_r10r11(e, 0);
+			emit_acc_begin(t, sl, true);
+			emit_acc_rex(t, 0);
+			e8(e, 0xc7);                            /* mov dword [address], next */
+			emit_acc_modrm(t, 0);
 			e32(e, next);
 			emit_store_log(t, 4, true);
 			e8(e, 0x45); e8(e, 0x89); e8(e, 0xdc);      /* mov r12d, r11d */
@@ -892,8 +984,10 @@ static bool emit_inline_stack(struct tctx *t, const struct insn *in, unsigned id
 		uint32_t pop = 4 + (in->op == op_RET_Iw ? (in->imm & 0xffff) : 0);
 		e8(e, 0x45); e8(e, 0x89); e8(e, 0xe3);          /* mov r11d, r12d */
 		emit_lookup(t, sl, SHADOW_CLASS(user, 0), 4);
-		e8(e, 0x47); e8(e, 0x8b);                       /* mov r11d, [r10 + r11 - 1] */
-		emit_modrm_r10r11(e, H_R11);
+		emit_acc_begin(t, sl, false);
+		emit_acc_rex(t, REX_R);
+		e8(e, 0x8b);                                    /* mov r11d, [address] */
+		emit_acc_modrm(t, H_R11);
 		e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0xa4); e8(e, 0x24); e32(e, pop); /* lea r12d, [r12 + pop] */
 		sl->to_r11 = true;
 		sl->ends_block = true;
@@ -924,11 +1018,12 @@ static bool emit_inline_moffs(struct tctx *t, const struct insn *in, unsigned id
 	emit_lookup(t, sl, SHADOW_CLASS(user, store), size);
 	if (store)
 		emit_store_log(t, size, false);
+	emit_acc_begin(t, sl, store);
 	if (size == 2)
 		e8(e, 0x66);
-	e8(e, 0x43);                                        /* REX.XB */
+	emit_acc_rex(t, 0);
 	e8(e, (uint8_t)((store ? 0x88 : 0x8a) | (byte ? 0 : 1)));
-	emit_modrm_r10r11(e, H_RAX);
+	emit_acc_modrm(t, H_RAX);
 	if (store)
 		emit_store_log(t, size, true);
 	inline_end(t, sl);
@@ -969,20 +1064,21 @@ static bool emit_inline_movs(struct tctx *t, const struct insn *in, unsigned idx
 	e_mov_rr32(e, H_R11, H_RSI);
 	emit_add_seg_base(t, in->seg);
 	emit_lookup(t, sl, SHADOW_CLASS(user, 0), size);
-	e8(e, 0x47);
+	emit_acc_begin(t, sl, false);
+	emit_acc_rex(t, REX_R);
 	if (size == 4) {
 		e8(e, 0x8b);                                    /* mov r8d, [r10 + r11 - 1] */
 	} else {
 		e8(e, 0x0f); e8(e, size == 1 ? 0xb6 : 0xb7);   /* movzx r8d, byte/word [...] */
 	}
-	emit_modrm_r10r11(e, H_R8);
+	emit_acc_modrm(t, H_R8);
 	e_store32(e, H_R8, OFF(bt_tmp));
 	e_mov_rr32(e, H_R11, H_RDI);
 	emit_add_seg_base(t, S_ES);
 	emit_lookup(t, sl, SHADOW_CLASS(user, 1), size);
 	emit_store_log(t, size, false);
 	e_load32(e, H_R8, OFF(bt_tmp));
-	emit_store_r8(t, size);
+	emit_store_r8(t, sl, size);
 	/* r8d = size - 2 * size * DF */
 	e_load32(e, H_R8, OFF(eflags));
 	e8(e, 0xc4); e8(e, 0x42); e8(e, 0x3a); e8(e, 0xf5); e8(e, 0x87);
@@ -1054,7 +1150,7 @@ static bool emit_inline_pushfd(struct tctx *t, const struct insn *in, unsigned i
 	e_load32(e, H_R8, OFF(eflags));
 	e_alu_imm32(e, 4, H_R8, F_ALL & ~(uint32_t)(F_VM | F_RF));
 	e_alu_imm32(e, 1, H_R8, 2);
-	emit_store_r8(t, 4);
+	emit_store_r8(t, sl, 4);
 	e8(e, 0x45); e8(e, 0x89); e8(e, 0xdc);          /* mov r12d, r11d */
 	inline_end(t, sl);
 	return true;
@@ -1119,6 +1215,8 @@ static void emit_slow_paths(struct tctx *t)
 			uint8_t *here = emit_xaddr(e, e->p);
 			for (unsigned j = 0; j < sl->njumps; j++)
 				e_patch_rel32(sl->jumps[j], emit_xaddr(e, sl->jumps[j]), here);
+			for (unsigned j = 0; j < sl->nsites; j++)
+				bt_site_add(t->bt, sl->site[j], here, sl->logged[j]);
 			struct insn *in = &t->b->insns[sl->insn];
 			d[k] = (struct bt_slow_desc){
 				.in = in, .join = sl->join, .eip = t->eips[sl->insn],
@@ -1137,6 +1235,8 @@ static void emit_slow_paths(struct tctx *t)
 		uint8_t *here = emit_xaddr(e, e->p);
 		for (unsigned j = 0; j < sl->njumps; j++)
 			e_patch_rel32(sl->jumps[j], emit_xaddr(e, sl->jumps[j]), here);
+		for (unsigned j = 0; j < sl->nsites; j++)
+			bt_site_add(t->bt, sl->site[j], here, sl->logged[j]);
 		t->flags = sl->before;
 		t->fix0 = sl->fix0_before;
 		t->pending = sl->pending;

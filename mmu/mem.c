@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "mem.h"
 
@@ -17,6 +18,7 @@ static size_t ram_bytes(uint32_t ram_size)
 int mem_init(struct mem *mem, uint32_t ram_size)
 {
 	memset(mem, 0, sizeof(*mem));
+	mem->ram_fd = -1;
 	if (ram_size > MEM_MAX_RAM) {
 		snprintf(mem->error, sizeof(mem->error),
 			 "guest RAM of %u MiB is more than the %u MiB maximum (the top 512 MiB "
@@ -25,7 +27,16 @@ int mem_init(struct mem *mem, uint32_t ram_size)
 		return -1;
 	}
 	ram_size = (ram_size + 0xfff) & ~0xfffu;
-	void *ram = mmap(NULL, ram_bytes(ram_size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* a memfd, so that the translator can map guest pages a second time
+	 * (mmu/window.h); plain anonymous memory where there is none */
+	mem->ram_fd = memfd_create("shade86-ram", MFD_CLOEXEC);
+	if (mem->ram_fd >= 0 && ftruncate(mem->ram_fd, (off_t)ram_bytes(ram_size))) {
+		close(mem->ram_fd);
+		mem->ram_fd = -1;
+	}
+	void *ram = mem->ram_fd >= 0 ?
+		mmap(NULL, ram_bytes(ram_size), PROT_READ | PROT_WRITE, MAP_SHARED, mem->ram_fd, 0) :
+		mmap(NULL, ram_bytes(ram_size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	mem->ram = ram == MAP_FAILED ? NULL : ram;
 	mem->ram_size = ram_size;
 	mem->page_region = calloc(1u << 20, 1);
@@ -45,6 +56,9 @@ void mem_free(struct mem *mem)
 {
 	if (mem->ram)
 		munmap(mem->ram, ram_bytes(mem->ram_size));
+	if (mem->ram_fd >= 0)
+		close(mem->ram_fd);
+	mem->ram_fd = -1;
 	for (unsigned i = 0; i < mem->nregions; i++) {
 		if (mem->regions[i].kind == REGION_ROM) {
 			free((void *)mem->regions[i].rom);

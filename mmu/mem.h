@@ -92,6 +92,7 @@ struct region {
 struct mem {
 	uint8_t *ram;
 	uint32_t ram_size;
+	int ram_fd;                  /* the memfd behind ram, or -1 (anonymous memory) */
 	uint8_t *page_region;        /* 1 << 20 entries: 0 or region index + 1 */
 	struct region regions[MEM_MAX_REGIONS];
 	unsigned nregions;           /* slots used; a removed region leaves a slot with len 0 */

@@ -66,6 +66,7 @@ fail:
 
 void shadow_free(struct shadow *sh)
 {
+	win_free(sh);
 	for (int i = 0; i < SHADOW_CONTEXTS; i++) {
 		if (sh->ctx[i].table)
 			munmap(sh->ctx[i].table, TABLE_BYTES);
@@ -129,20 +130,22 @@ static void ref_add(struct shadow *sh, struct shadow_ref **list, uint8_t ctx, ui
 
 /* ---- contexts ---- */
 
-static void drop_entries(struct shadow_ctx *c, uint32_t page)
+static void drop_entries(struct shadow *sh, struct shadow_ctx *c, uint32_t page)
 {
 	intptr_t *e = &c->table[(size_t)page * SC_COUNT];
 	e[0] = e[1] = e[2] = e[3] = 0;
+	if (c->win.nmapped)
+		win_drop_page(sh, c, page);
 }
 
 static void ctx_flush(struct shadow *sh, struct shadow_ctx *c)
 {
+	win_reset(sh, c, false);
 	for (uint32_t i = 0; i < c->nfilled; i++)
-		drop_entries(c, c->filled[i]);
+		drop_entries(sh, c, c->filled[i]);
 	c->nfilled = 0;
 	memset(c->slots, 0, sizeof(c->slots));
 	c->gen++;
-	(void)sh;
 }
 
 static void note_filled(struct shadow *sh, struct shadow_ctx *c, uint32_t page)
@@ -177,7 +180,7 @@ void shadow_flush_all(struct shadow *sh)
 void shadow_invlpg(struct shadow *sh, uint32_t lin)
 {
 	if (sh->cur)
-		drop_entries(sh->cur, lin >> 12);
+		drop_entries(sh, sh->cur, lin >> 12);
 }
 
 /* ---- entries ---- */
@@ -237,6 +240,8 @@ static void update_writers(struct shadow *sh, uint32_t pa, bool drop)
 				e[cls] = (intptr_t)(((uintptr_t)page - lpage) | SE_MAPPED | SE_SLOW);
 				kept = true;
 			}
+			if (cls == SC_UW)
+				win_revoke_write(sh, &sh->ctx[r->ctx], r->idx);
 		}
 		if (kept)
 			l->v[k++] = *r;
@@ -279,6 +284,7 @@ static struct shadow_ctx *ctx_victim(struct shadow *sh)
 	}
 	sh->stats.evictions++;
 	ctx_flush(sh, lru);
+	win_reset(sh, lru, true);
 	return lru;
 }
 
@@ -303,6 +309,7 @@ intptr_t *shadow_switch(struct shadow *sh, const struct paging *pg)
 	}
 	c->last_use = ++sh->clock;
 	sh->cur = c;
+	win_switched(sh);
 	if (mode)
 		trace_page(sh, pdbr & pg->a20_mask);
 	return c->table;
@@ -344,7 +351,7 @@ static void pd_written(struct shadow *sh, uint32_t pd, uint32_t i0, uint32_t i1)
 				continue;
 			c->slots[i >> 5] &= ~(1u << (i & 31));
 			for (uint32_t p = i << 10; p < (i + 1) << 10; p++)
-				drop_entries(c, p);
+				drop_entries(sh, c, p);
 			sh->stats.dropped += 1u << 10;
 		}
 	}
@@ -392,7 +399,7 @@ void shadow_traced_write(struct shadow *sh, uint32_t pa, unsigned len)
 			    ((pde & PTE_PS) && (c->mode & SHADOW_MODE_PSE)))
 				continue;
 			for (uint32_t j = j0; j <= j1; j++)
-				drop_entries(c, (r.idx << 10) | j);
+				drop_entries(sh, c, (r.idx << 10) | j);
 			sh->stats.dropped += j1 - j0 + 1;
 			l->v[k++] = r;
 		}

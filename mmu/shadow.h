@@ -66,6 +66,7 @@
 #include <stdint.h>
 
 #include "walk.h"
+#include "window.h"
 
 struct mem;
 
@@ -134,6 +135,7 @@ struct shadow_ctx {
 	uint32_t *filled;         /* linear page numbers with a filled entry (may repeat) */
 	uint32_t nfilled, capfilled;
 	uint32_t slots[32];       /* bit i: directory slot i (4 MiB) may have filled entries */
+	struct win win;           /* its host-mapped window (window.h) */
 };
 
 struct shadow_stats {
@@ -155,6 +157,14 @@ struct shadow {
 	bool check_failed;
 	char check_report[256];
 	struct shadow_stats stats;
+	/* windows (window.h) */
+	bool win_on;
+	int win_fd;
+	uint32_t win_hot;
+	uint32_t win_total;       /* pages mapped in all windows */
+	uint32_t win_budget;      /* at most (window.h) */
+	uintptr_t gs_base;        /* the base of the window it last put in GS (lockstep's logs read it) */
+	struct win_stats win_stats;
 };
 
 int shadow_init(struct shadow *sh, struct mem *mem);

@@ -270,6 +270,8 @@ void catch_fatal(void);
 const char *exit_name(enum cpu_exit ex);
 /* the translated machine's counters */
 const struct bt_stats *translated_stats(void);
+/* what the translated run's user windows did (NULL: windows off) */
+const struct win_stats *translated_win_stats(void);
 
 /* ---- main.c ---- */
 

@@ -287,6 +287,10 @@ int main(int argc, char **argv)
 		       " handler instructions translated, %" PRIu64 " chained, %" PRIu64 " interpreted\n",
 		       st->blocks, st->native_insns, st->helper_insns, st->chained, st->insns_interp);
 	}
+	const struct win_stats *ws = translated_win_stats();
+	if (ws)
+		printf("bt-fuzz: user windows: %" PRIu64 " host faults, %" PRIu64 " pages mapped, %" PRIu64
+		       " unmapped\n", ws->faults, ws->maps, ws->unmaps);
 	printf("bt-fuzz: seed %" PRIu64 ": %" PRIu64 " cases, %" PRIu64 " instructions run, %" PRIu64 " mismatched\n",
 	       seed, count, insns, mismatched);
 	return mismatched ? 1 : 0;

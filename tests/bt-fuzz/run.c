@@ -558,6 +558,12 @@ static struct sigaction old_action[32];
 
 static void on_fatal(int sig, siginfo_t *si, void *ctx)
 {
+	/* translated code reaching a page its window does not map yet: the
+	 * translator's handler (the old action) resolves it */
+	if (bt_fault_expected(sig, si, ctx) && (old_action[sig].sa_flags & SA_SIGINFO)) {
+		old_action[sig].sa_sigaction(sig, si, ctx);
+		return;
+	}
 	ssize_t w = write(2, crash_note, crash_len);
 	(void)w;
 	if (sig != SIGALRM && (old_action[sig].sa_flags & SA_SIGINFO) && old_action[sig].sa_sigaction) {
@@ -592,4 +598,10 @@ void machines_init(const uint8_t *rom, uint32_t rom_len)
 const struct bt_stats *translated_stats(void)
 {
 	return bt_get_stats(&mach[E_BT].tm.cpu);
+}
+
+const struct win_stats *translated_win_stats(void)
+{
+	const struct shadow *sh = &mach[E_BT].tm.cpu.shadow;
+	return sh->win_on ? &sh->win_stats : NULL;
 }
