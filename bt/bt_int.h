@@ -50,6 +50,7 @@ struct bt_block {
 	intptr_t entry2;
 	bool first_crosses;           /* that instruction is the block's first */
 	uint16_t ninsn, glen;         /* guest instructions and bytes */
+	uint8_t *code_lahf;           /* entry with them in r11 as SETO + LAHF leave them */
 	uint8_t *code_mem;            /* entry with the guest flags in cpu->eflags */
 	uint8_t *code;                /* entry with them in host RFLAGS, and the checks */
 	uint8_t *code_nocheck;        /* entry for the dispatcher (flags in host RFLAGS) */
@@ -141,6 +142,7 @@ struct bt {
 	/* the host has BMI2: inline lookups keep the host flags (SHRX, RORX,
 	 * JRCXZ); else they spill them (SHADE86_BT_NO_BMI2=1 forces that) */
 	bool ff_lookup;
+	bool lahf;                    /* the host has LAHF/SAHF in 64-bit mode */
 	/* chained memory-map hook */
 	void (*prev_map_changed)(void *);
 	void *prev_map_opaque;

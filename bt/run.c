@@ -4,6 +4,7 @@
  * found; interpret what cannot be translated.  Also the code buffer, the
  * fixed entry/exit stubs, and invalidation of translated code.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -842,6 +843,8 @@ int bt_attach(struct cpu *cpu, const struct bt_options *opt, char *err, size_t e
 		goto fail;
 	}
 	bt->ff_lookup = __builtin_cpu_supports("bmi2") && !getenv("SHADE86_BT_NO_BMI2");
+	unsigned ea, eb, ec, ed;
+	bt->lahf = __get_cpuid(0x80000001u, &ea, &eb, &ec, &ed) && (ec & 1);   /* LAHF-SAHF in 64-bit mode */
 	/* windows for hot user contexts; SHADE86_BT_WINDOWS=off, or =N: a
 	 * context is hot after N slices in user code (WIN_HOT_DEFAULT) */
 	const char *wenv = getenv("SHADE86_BT_WINDOWS");

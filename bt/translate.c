@@ -214,7 +214,37 @@ static void flush_icount(struct tctx *t)
 	}
 }
 
-static void emit_jc_probe(struct tctx *t);
+static void emit_jc_probe_to(struct tctx *t, size_t entry);
+/* The host flags into r11 as SETO and LAHF leave them: OF in bit 0, SF ZF
+ * AF PF CF in bits 8-15 (LAHF's bit positions are EFLAGS' own); for the
+ * targets' code_lahf, which puts them back with ADD and SAHF: about 1 ns
+ * where PUSHFQ and POPFQ through memory cost 7 (bench-memcost's R lines).
+ * Clobbers r9. */
+static void emit_flags_to_r11(struct emit *e)
+{
+	e8(e, 0x49); e8(e, 0x89); e8(e, 0xc1);              /* mov r9, rax */
+	e8(e, 0x0f); e8(e, 0x90); e8(e, 0xc0);              /* seto al */
+	e8(e, 0x9f);                                        /* lahf */
+	e8(e, 0x44); e8(e, 0x0f); e8(e, 0xb7); e8(e, 0xd8); /* movzx r11d, ax */
+	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc8);              /* mov rax, r9 */
+}
+
+/* ... and from r11 into cpu->eflags (clobbers r9, r10, r11, the flags) */
+static void emit_r11_flags_to_memory(struct emit *e)
+{
+	e_mov_rr32(e, H_R9, H_R11);
+	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xe9); e8(e, 8);    /* shr r9d, 8 */
+	e_alu_imm32(e, 4, H_R9, F_SF | F_ZF | F_AF | F_PF | F_CF);
+	e_alu_imm32(e, 4, H_R11, 1);
+	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xe3); e8(e, 11);   /* shl r11d, 11: OF */
+	e_or_rr32(e, H_R9, H_R11);
+	e_load32(e, H_R10, OFF(eflags));
+	e_alu_imm32(e, 4, H_R10, ~(uint32_t)F_OSZAPC);
+	e_or_rr32(e, H_R10, H_R9);
+	e_store32(e, H_R10, OFF(eflags));
+}
+
+#define emit_jc_probe(t) emit_jc_probe_to((t), offsetof(struct bt_block, code_mem))
 
 /* A direct exit to target_eip, icount updated: a patchable jump, chained to
  * the target's entry for where the flags are (host RFLAGS, unless a handler
@@ -234,10 +264,24 @@ static void emit_direct_exit(struct tctx *t, uint32_t target_eip)
 	uint8_t *field = e_jmp32(e, emit_xaddr(e, e->p + 5));   /* to the stub just below */
 	x->jmp_field = emit_xaddr(e, field);
 	x->stub = emit_xaddr(e, e->p);
+	uint32_t lin = b->cs_base + target_eip;
+	if ((lin >> 12) != ((b->cs_base + b->eip) >> 12) && !t->bt->opt.lockstep && x->host_flags &&
+	    t->bt->lahf) {
+		/* another page, flags in the host: to the jump cache's block with
+		 * them in r11 */
+		e_store_imm32(e, OFF(eip), target_eip);
+		e_mov_imm32(e, H_R8, lin);
+		emit_flags_to_r11(e);
+		e_mov_imm64(e, H_R10, (uint64_t)(uintptr_t)&t->bt->jc[bt_jc_index(lin)]);
+		emit_jc_probe_to(t, offsetof(struct bt_block, code_lahf));
+		emit_r11_flags_to_memory(e);
+		e_mov_imm64(e, H_R11, (uint64_t)(uintptr_t)x);
+		e_jmp32(e, t->bt->exit_common);
+		return;
+	}
 	flags_to_memory(t);
 	t->flags = x->host_flags ? FL_HOST : FL_MEM;
 	e_store_imm32(e, OFF(eip), target_eip);
-	uint32_t lin = b->cs_base + target_eip;
 	if ((lin >> 12) != ((b->cs_base + b->eip) >> 12) && !t->bt->opt.lockstep) {
 		/* another page: never chained; the jump cache may know it */
 		e_mov_imm32(e, H_R8, lin);
@@ -257,9 +301,10 @@ static void emit_dynamic_exit(struct tctx *t, unsigned why)
 }
 
 /* The jump cache lookup (bt_int.h) for the linear target in r8 with r10 =
- * its entry: on a hit, jump to the block's checked entry; on a miss fall
- * through.  Clobbers r9, r10, the host flags. */
-static void emit_jc_probe(struct tctx *t)
+ * its entry: on a hit, jump to the block's checked entry at offset entry
+ * (code_mem: flags in memory; code_lahf: in r11); on a miss fall through.
+ * Clobbers r9, r10, the host flags. */
+static void emit_jc_probe_to(struct tctx *t, size_t entry)
 {
 	struct emit *e = &t->e;
 	const struct bt_block *b = t->b;
@@ -284,7 +329,7 @@ static void emit_jc_probe(struct tctx *t)
 	e8(e, 0x4d); e8(e, 0x8b); e8(e, 0x52); e8(e, 24);   /* mov r10, [r10+24] (block) */
 	e8(e, 0x41); e8(e, 0x80); e8(e, 0xba); e32(e, (uint32_t)offsetof(struct bt_block, valid)); e8(e, 0); /* cmp byte [r10+valid], 0 */
 	e8(e, 0x74); uint8_t *miss5 = e->p; e8(e, 0);       /* je miss */
-	e8(e, 0x41); e8(e, 0xff); e8(e, 0xa2); e32(e, (uint32_t)offsetof(struct bt_block, code_mem)); /* jmp [r10+code_mem] */
+	e8(e, 0x41); e8(e, 0xff); e8(e, 0xa2); e32(e, (uint32_t)entry);     /* jmp [r10 + entry] */
 	for (int i = 0; i < 5; i++) {
 		int32_t rel = (int32_t)(e->p - (miss[i] + 4));
 		memcpy(miss[i], &rel, 4);
@@ -315,6 +360,29 @@ static void emit_indirect_exit(struct tctx *t)
 	emit_dynamic_exit(t, BT_LEAVE_INDIRECT);
 }
 
+
+/* The same for an inline RET or JMP/CALL r/m with the flags in the host:
+ * they travel in r11 (emit_flags_to_r11) to the target's code_lahf. */
+static void emit_indirect_exit_lahf(struct tctx *t)
+{
+	struct emit *e = &t->e;
+	e_store32(e, H_R11, OFF(eip));
+	e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x83); e32(e, t->b->cs_base);   /* lea r8d, [r11 + cs_base] */
+	emit_flags_to_r11(e);
+	/* r10 = &jc[(lin ^ lin >> 10) & mask] */
+	e8(e, 0x45); e8(e, 0x89); e8(e, 0xc2);              /* mov r10d, r8d */
+	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xea); e8(e, 10);   /* shr r10d, 10 */
+	e8(e, 0x45); e8(e, 0x31); e8(e, 0xc2);              /* xor r10d, r8d */
+	e_alu_imm32(e, 4, H_R10, BT_JC_SIZE - 1);           /* and r10d, mask */
+	e8(e, 0x49); e8(e, 0xc1); e8(e, 0xe2); e8(e, 5);    /* shl r10, 5 */
+	e_mov_imm64(e, H_R9, (uint64_t)(uintptr_t)t->bt->jc);
+	e8(e, 0x4d); e8(e, 0x01); e8(e, 0xca);              /* add r10, r9 */
+	if (!t->bt->opt.lockstep)
+		emit_jc_probe_to(t, offsetof(struct bt_block, code_lahf));
+	emit_r11_flags_to_memory(e);   /* a miss */
+	t->flags = FL_MEM;
+	emit_dynamic_exit(t, BT_LEAVE_INDIRECT);
+}
 
 /* The REX bits and whether the form names AH..BH (no REX allowed then), for
  * the ModRM reg field, the r/m field when it is a register, and the opcode
@@ -1437,12 +1505,22 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 #endif
 		bt->populated = want;
 	}
+	/* entered with the flags in r11 (emit_indirect_exit_lahf): OF from
+	 * ADD AL, 0x7F (AL is 0 or 1), the rest from SAHF */
+	b->code_lahf = emit_xaddr(e, e->p);
+	e8(e, 0x49); e8(e, 0x89); e8(e, 0xc1);        /* mov r9, rax */
+	e8(e, 0x44); e8(e, 0x89); e8(e, 0xd8);        /* mov eax, r11d */
+	e8(e, 0x04); e8(e, 0x7f);                     /* add al, 0x7f */
+	e8(e, 0x9e);                                  /* sahf */
+	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc8);        /* mov rax, r9 */
+	e8(e, 0xeb); uint8_t *to_code = e->p; e8(e, 0);   /* jmp code */
 	/* entered with the flags in memory: into host RFLAGS */
 	b->code_mem = emit_xaddr(e, e->p);
 	e_load32(e, H_R9, OFF(eflags));
 	e_alu_imm32(e, 4, H_R9, F_OSZAPC);
 	e_push(e, H_R9);
 	e8(e, 0x9d);                                  /* popfq */
+	*to_code = (uint8_t)(e->p - (to_code + 1));
 	/* entered with them in host RFLAGS: the checks (a request, the budget) */
 	b->code = emit_xaddr(e, e->p);
 	uint8_t *to_leave[3];
@@ -1559,6 +1637,12 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 				if (in->op == op_CALL_Jz) {
 					flush_icount(&t);
 					emit_direct_exit(&t, next + in->imm);
+					break;
+				}
+				if ((in->op == op_RET || in->op == op_RET_Iw || in->op == op_CALL_Ev ||
+				     in->op == op_JMP_Ev) && t.flags == FL_HOST && !t.fix0 && bt->lahf) {
+					flush_icount(&t);
+					emit_indirect_exit_lahf(&t);
 					break;
 				}
 				if (in->op == op_RET || in->op == op_RET_Iw || in->op == op_CALL_Ev ||
