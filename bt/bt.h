@@ -33,6 +33,12 @@
  * TF, IOPL, VM, AC ...) never reach the host: native instructions do not
  * touch them and the handlers keep them in struct cpu.
  *
+ * Memory operands: an inline lookup of the shadow tables (cpu->stab) with
+ * a slow path out of line; in user code of a context with a window
+ * (BT_MODE_WIN, mmu/window.h) the guest's own address expression with a GS
+ * prefix, whose host fault the SIGSEGV handler (crash.c) turns into the same
+ * slow path.
+ *
  * Faults: only handler calls can fault (a native instruction cannot: no
  * memory, no DIV).  Before a call the block stores EIP and the instructions
  * retired so far; the handler's cpu_raise unwinds to the dispatcher, which
