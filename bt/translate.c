@@ -214,6 +214,24 @@ static void flush_icount(struct tctx *t)
 	}
 }
 
+/* After SHL/SHR/SAR r32, CL run as itself, the host flags holding its
+ * result: AF to the interpreter's 0 unless the count (CL & 31, copied to
+ * r8 before the shift: the shift may be of ECX itself) is 0, when the host
+ * kept the old AF as the interpreter does.  Through SETO and LAHF
+ * (bt_insn_flags calls the rest exact).  Clobbers r9. */
+static void emit_af_fix_cl(struct emit *e)
+{
+	e8(e, 0x49); e8(e, 0x89); e8(e, 0xc1);              /* mov r9, rax */
+	e8(e, 0x0f); e8(e, 0x90); e8(e, 0xc0);              /* seto al */
+	e8(e, 0x9f);                                        /* lahf */
+	e8(e, 0x41); e8(e, 0xf6); e8(e, 0xc0); e8(e, 0x1f); /* test r8b, 31 */
+	e8(e, 0x74); e8(e, 3);                              /* jz: AF as it was */
+	e8(e, 0x80); e8(e, 0xe4); e8(e, (uint8_t)~F_AF);    /* and ah, ~AF */
+	e8(e, 0x04); e8(e, 0x7f);                           /* add al, 0x7f: OF */
+	e8(e, 0x9e);                                        /* sahf */
+	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc8);              /* mov rax, r9 */
+}
+
 static void emit_jc_probe_to(struct tctx *t, size_t entry);
 /* The host flags into r11 as SETO and LAHF leave them: OF in bit 0, SF ZF
  * AF PF CF in bits 8-15 (LAHF's bit positions are EFLAGS' own); for the
@@ -605,6 +623,19 @@ struct bt_flag_eff bt_insn_flags(const struct insn *in)
 		     !strcmp(oi->mnem, "xor") || !strcmp(oi->mnem, "test");
 	if (logic) {
 		f.fu &= ~(uint32_t)F_AF;
+		return f;
+	}
+	/* shifts and rotates by CL (D2 D3): a count of 0 changes nothing on
+	 * either side (the flags pass through, as fr says); other counts as by
+	 * an immediate: ROL and ROR agree on OF for every count, SHL SHR SAR
+	 * of 32 bits (count 1-31, below the size) on everything but AF, which
+	 * the interpreter sets to 0 when the count is not 0 (emit_af_fix_cl) */
+	if (in->map == 0 && (in->opc == 0xd2 || in->opc == 0xd3)) {
+		unsigned kind = INSN_REG(in);
+		if (kind == 0 || kind == 1)
+			f.fu = 0;
+		else if (kind >= 4 && in->opc == 0xd3 && in->osize == 4)
+			f.fu = F_AF;
 		return f;
 	}
 	/* shifts and rotates by an immediate or 1 (C0 C1 D0 D1) */
@@ -1731,8 +1762,11 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			t.pending++;
 			goto next_insn;
 		}
+		/* SHL/SHR/SAR r32, CL whose AF may be seen: fixed after it */
+		bool af_fix = (fe.fu & seen_after[i]) == F_AF && in->map == 0 && in->opc == 0xd3 &&
+			      INSN_MOD(in) == 3 && INSN_REG(in) >= 4 && bt->lahf;
 		if ((bt_native_form(in) || inline_mem_form(in, b->mode)) &&
-		    !(fe.fu & seen_after[i])) {
+		    (!(fe.fu & seen_after[i]) || af_fix)) {
 			/* a reader of a flag pending a fix to 0 (LAHF after a shift)
 			 * sees it fixed: through memory */
 			if (fe.fr & t.fix0)
@@ -1746,9 +1780,15 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			} else {
 				if (needs_flags_in(in))
 					flags_to_host(&t);
+				if (af_fix)
+					e_mov_rr32(e, H_R8, H_RCX);   /* the count, for emit_af_fix_cl */
 				ok = emit_native(&t, in, code + offs[i]);
 				if (ok && fe.fw)
 					t.flags = FL_HOST;
+				if (ok && af_fix) {
+					emit_af_fix_cl(e);
+					fe.fu &= ~(uint32_t)F_AF;
+				}
 			}
 			if (!ok) {
 				e->p = mark;   /* not expressible: the handler after all */
