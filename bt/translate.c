@@ -625,6 +625,15 @@ struct bt_flag_eff bt_insn_flags(const struct insn *in)
 		f.fu &= ~(uint32_t)F_AF;
 		return f;
 	}
+	/* BT BTS BTR BTC: OF SF AF PF, undefined, are left as they were by the
+	 * interpreter and by the host (tests/unit/hostflags.c checks that): they
+	 * pass through, only CF is written */
+	if (!strcmp(oi->mnem, "bt") || !strcmp(oi->mnem, "bts") || !strcmp(oi->mnem, "btr") ||
+	    !strcmp(oi->mnem, "btc")) {
+		f.fw = F_CF;
+		f.fu = 0;
+		return f;
+	}
 	/* shifts and rotates by CL (D2 D3): a count of 0 changes nothing on
 	 * either side (the flags pass through, as fr says); other counts as by
 	 * an immediate: ROL and ROR agree on OF for every count, SHL SHR SAR
