@@ -1154,6 +1154,19 @@ static bool data_seg_load(const struct insn *in)
 	}
 }
 
+/* r8d = size - 2 * size * DF, the step of a string instruction's index,
+ * without touching the host flags (PEXT finds DF) */
+static void emit_string_step(struct emit *e, unsigned size)
+{
+	e_load32(e, H_R8, OFF(eflags));
+	e8(e, 0xc4); e8(e, 0x42); e8(e, 0x3a); e8(e, 0xf5); e8(e, 0x87);
+	e32(e, (uint32_t)OFF(bt_df_mask));                  /* pext r8d, r8d, [bt_df_mask] */
+	e8(e, 0x46); e8(e, 0x8d); e8(e, 0x04);
+	e8(e, (uint8_t)((size == 1 ? 0x40 : size == 2 ? 0x80 : 0xc0) | 0x05)); e32(e, 0);   /* lea r8d, [r8 * 2size] */
+	e8(e, 0x41); e8(e, 0xf7); e8(e, 0xd0);              /* not r8d */
+	e8(e, 0x45); e8(e, 0x8d); e8(e, 0x40); e8(e, (uint8_t)(size + 1));   /* lea r8d, [r8 + size + 1] */
+}
+
 /* MOVSB/MOVSW/MOVSD without REP, through 4 GiB segments (BMI2: PEXT finds
  * DF without touching the flags): the value held in bt_tmp between the two
  * lookups; ESI and EDI advance by size - 2 * size * DF */
@@ -1187,28 +1200,64 @@ static bool emit_inline_movs(struct tctx *t, const struct insn *in, unsigned idx
 	emit_store_log(t, size, false);
 	e_load32(e, H_R8, OFF(bt_tmp));
 	emit_store_r8(t, sl, size);
-	/* r8d = size - 2 * size * DF */
-	e_load32(e, H_R8, OFF(eflags));
-	e8(e, 0xc4); e8(e, 0x42); e8(e, 0x3a); e8(e, 0xf5); e8(e, 0x87);
-	e32(e, (uint32_t)OFF(bt_df_mask));                  /* pext r8d, r8d, [bt_df_mask] */
-	e8(e, 0x46); e8(e, 0x8d); e8(e, 0x04);
-	e8(e, (uint8_t)((size == 1 ? 0x40 : size == 2 ? 0x80 : 0xc0) | 0x05)); e32(e, 0);   /* lea r8d, [r8 * 2size] */
-	e8(e, 0x41); e8(e, 0xf7); e8(e, 0xd0);              /* not r8d */
-	e8(e, 0x45); e8(e, 0x8d); e8(e, 0x40); e8(e, (uint8_t)(size + 1));   /* lea r8d, [r8 + size + 1] */
+	emit_string_step(e, size);
 	e8(e, 0x42); e8(e, 0x8d); e8(e, 0x34); e8(e, 0x06); /* lea esi, [rsi + r8] */
 	e8(e, 0x42); e8(e, 0x8d); e8(e, 0x3c); e8(e, 0x07); /* lea edi, [rdi + r8] */
 	inline_end(t, sl);
 	return true;
 }
 
-/* DIV r32 (F7 /6, register): the host's DIV once the #DE cases are ruled
+/* LODSB/W/D and SCASB/W/D without REP, through 4 GiB segments (BMI2):
+ * AL/AX/EAX loaded from DS:ESI, or compared (CMP) with ES:EDI; the index
+ * advances by size - 2 * size * DF */
+static bool emit_inline_lods_scas(struct tctx *t, const struct insn *in, unsigned idx)
+{
+	struct emit *e = &t->e;
+	const struct bt_block *b = t->b;
+	bool scas = in->op == op_SCASB || in->op == op_SCASW || in->op == op_SCASD;
+	unsigned seg = scas ? S_ES : in->seg;
+	if (!t->bt->ff_lookup || in->rep || in->asize != 4 || seg > S_GS || !(b->mode & BT_MODE_SEGBIG(seg)))
+		return false;
+	unsigned size = in->op == op_LODSB || in->op == op_SCASB ? 1 :
+			in->op == op_LODSW || in->op == op_SCASW ? 2 : 4;
+	bool user = (b->mode & BT_MODE_CPL) == 3;
+	struct slow *sl = inline_begin(t, idx);
+	if (!sl)
+		return false;
+	e_mov_rr32(e, H_R11, scas ? H_RDI : H_RSI);
+	emit_add_seg_base(t, seg);
+	emit_lookup(t, sl, SHADOW_CLASS(user, 0), size);
+	emit_acc_begin(t, sl, false);
+	if (size == 2)
+		e8(e, 0x66);
+	emit_acc_rex(t, 0);
+	e8(e, (uint8_t)((scas ? 0x3a : 0x8a) | (size > 1)));   /* cmp / mov al|ax|eax, [address] */
+	emit_acc_modrm(t, H_RAX);
+	if (scas) {
+		t->flags = FL_HOST;
+		t->fix0 = 0;
+	}
+	emit_string_step(e, size);
+	if (scas) {
+		e8(e, 0x42); e8(e, 0x8d); e8(e, 0x3c); e8(e, 0x07); /* lea edi, [rdi + r8] */
+	} else {
+		e8(e, 0x42); e8(e, 0x8d); e8(e, 0x34); e8(e, 0x06); /* lea esi, [rsi + r8] */
+	}
+	inline_end(t, sl);
+	return true;
+}
+
+/* DIV r/m32 (F7 /6; a memory divisor is loaded first): the host's DIV once the #DE cases are ruled
  * out without touching the flags (EDX - divisor as 64 bits is negative
  * exactly when the quotient fits, which also excludes a divisor of 0); the
  * interpreter leaves the flags as they were, so the host's are kept around
  * it.  BMI2 hosts. */
-static bool div_inline_form(const struct insn *in)
+static bool div_inline_form(const struct insn *in, uint32_t mode)
 {
-	return in->op == op_DIV_Ev && in->osize == 4 && INSN_MOD(in) == 3 && !(in->pfx & PFX_LOCK);
+	if (in->op != op_DIV_Ev || in->osize != 4 || (in->pfx & PFX_LOCK))
+		return false;
+	return INSN_MOD(in) == 3 ||
+	       (in->asize == 4 && in->seg <= S_GS && (mode & BT_MODE_SEGBIG(in->seg)));
 }
 
 static bool emit_inline_div(struct tctx *t, const struct insn *in, const uint8_t *bytes, unsigned idx)
@@ -1217,8 +1266,19 @@ static bool emit_inline_div(struct tctx *t, const struct insn *in, const uint8_t
 	struct slow *sl = inline_begin(t, idx);
 	if (!sl)
 		return false;
+	bool mem = INSN_MOD(in) != 3;
+	int divisor = mem ? H_R11 : bt_host_reg[INSN_RM(in)];
+	if (mem) {
+		/* the divisor loaded into r11 (a miss or a fault: the handler) */
+		emit_ea_lin(t, in);
+		emit_lookup(t, sl, SHADOW_CLASS((t->b->mode & BT_MODE_CPL) == 3, 0), 4);
+		emit_acc_begin(t, sl, false);
+		emit_acc_rex(t, REX_R);
+		e8(e, 0x8b);                                    /* mov r11d, [address] */
+		emit_acc_modrm(t, H_R11);
+	}
 	e_mov_rr32(e, H_R8, H_RDX);
-	e_mov_rr32(e, H_R10, bt_host_reg[INSN_RM(in)]);
+	e_mov_rr32(e, H_R10, divisor);
 	e8(e, 0x49); e8(e, 0xf7); e8(e, 0xd2);              /* not r10 */
 	e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x44); e8(e, 0x10); e8(e, 1);   /* lea r8, [r8 + r10 + 1]: EDX - divisor */
 	e8(e, 0x49); e8(e, 0x89); e8(e, 0xc9);              /* mov r9, rcx */
@@ -1233,7 +1293,11 @@ static bool emit_inline_div(struct tctx *t, const struct insn *in, const uint8_t
 	bool keep = t->flags == FL_HOST;
 	if (keep)
 		e8(e, 0x9c);                                    /* pushfq */
-	emit_native(t, in, bytes);
+	if (mem) {
+		e8(e, 0x41); e8(e, 0xf7); e8(e, 0xf3);          /* div r11d */
+	} else {
+		emit_native(t, in, bytes);
+	}
 	if (keep)
 		e8(e, 0x9d);                                    /* popfq */
 	inline_end(t, sl);
@@ -1636,7 +1700,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		seen_after[i] = seen;
 		if (bt_native_form(&saved[i]) || inline_mem_form(&saved[i], b->mode) ||
 		    (oi->attr & A_JCC) || stack_form(&saved[i], b->mode) || saved[i].op == op_LEA_GvM ||
-		    (div_inline_form(&saved[i]) && bt->ff_lookup))
+		    (div_inline_form(&saved[i], b->mode) && bt->ff_lookup))
 			seen = (seen & ~(f.fw & ~f.fu & ~f.fr)) | f.fr;
 		else
 			seen = F_OSZAPC;
@@ -1718,7 +1782,19 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 			}
 			t.flags = fl;
 		}
-		if (div_inline_form(in) && bt->ff_lookup) {
+		if (in->op == op_LODSB || in->op == op_LODSW || in->op == op_LODSD || in->op == op_SCASB ||
+		    in->op == op_SCASW || in->op == op_SCASD) {
+			enum flags_at fl = t.flags;
+			uint32_t fix0 = t.fix0;
+			if (emit_inline_lods_scas(&t, in, i)) {
+				bt->stats.native_insns++;
+				t.pending++;
+				goto next_insn;
+			}
+			t.flags = fl;
+			t.fix0 = fix0;
+		}
+		if (div_inline_form(in, b->mode) && bt->ff_lookup) {
 			enum flags_at fl = t.flags;
 			if (emit_inline_div(&t, in, code + offs[i], i)) {
 				bt->stats.native_insns++;
