@@ -232,6 +232,26 @@ static void emit_af_fix_cl(struct emit *e)
 	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc8);              /* mov rax, r9 */
 }
 
+/* After IMUL r32, r/m32 (, imm) run as itself: the flags as the
+ * interpreter leaves them (cpu/muldiv.c, the P6's): SF ZF PF from the
+ * result, AF 0, CF = OF = the overflow the host computed.  TEST gives SZP
+ * and AF 0 (tests/unit/hostflags.c checks TEST's AF), LAHF/SAHF and ADD
+ * put CF and OF back.  dst: the result's host register.  Clobbers r8, r9. */
+static void emit_imul_fix(struct emit *e, int dst)
+{
+	e8(e, 0x49); e8(e, 0x89); e8(e, 0xc1);              /* mov r9, rax */
+	e8(e, 0x41); e8(e, 0x0f); e8(e, 0x92); e8(e, 0xc0); /* setc r8b: CF = OF after IMUL */
+	int r = dst == H_RAX ? H_R9 : dst;                  /* the result (EAX is parked) */
+	e8(e, (uint8_t)(0x40 | ((r & 8) ? REX_R | REX_B : 0)));
+	e8(e, 0x85); e8(e, (uint8_t)(0xc0 | (r & 7) << 3 | (r & 7)));   /* test r, r */
+	e8(e, 0x9f);                                        /* lahf */
+	e8(e, 0x44); e8(e, 0x88); e8(e, 0xc0);              /* mov al, r8b */
+	e8(e, 0x08); e8(e, 0xc4);                           /* or ah, al: CF */
+	e8(e, 0x04); e8(e, 0x7f);                           /* add al, 0x7f: OF */
+	e8(e, 0x9e);                                        /* sahf */
+	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc8);              /* mov rax, r9 */
+}
+
 static void emit_jc_probe_to(struct tctx *t, size_t entry);
 /* The host flags into r11 as SETO and LAHF leave them: OF in bit 0, SF ZF
  * AF PF CF in bits 8-15 (LAHF's bit positions are EFLAGS' own); for the
@@ -1850,8 +1870,11 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 		/* SHL/SHR/SAR r32, CL whose AF may be seen: fixed after it */
 		bool af_fix = (fe.fu & seen_after[i]) == F_AF && in->map == 0 && in->opc == 0xd3 &&
 			      INSN_MOD(in) == 3 && INSN_REG(in) >= 4 && bt->lahf;
+		/* IMUL r32, r/m32 (, imm) whose SF ZF AF PF may be seen: fixed after it */
+		bool imul_fix = (fe.fu & seen_after[i]) && in->osize == 4 && bt->lahf &&
+				(in->op == op_IMUL_GvEv || in->op == op_IMUL_GvEvIbs || in->op == op_IMUL_GvEvIz);
 		if ((bt_native_form(in) || inline_mem_form(in, b->mode)) &&
-		    (!(fe.fu & seen_after[i]) || af_fix)) {
+		    (!(fe.fu & seen_after[i]) || af_fix || imul_fix)) {
 			/* a reader of a flag pending a fix to 0 (LAHF after a shift)
 			 * sees it fixed: through memory */
 			if (fe.fr & t.fix0)
@@ -1874,6 +1897,11 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 					emit_af_fix_cl(e);
 					fe.fu &= ~(uint32_t)F_AF;
 				}
+			}
+			if (ok && imul_fix) {
+				/* (after a slow path's join too: the same flags again) */
+				emit_imul_fix(e, bt_host_reg[INSN_REG(in)]);
+				fe.fu = 0;
 			}
 			if (!ok) {
 				e->p = mark;   /* not expressible: the handler after all */

@@ -18,7 +18,10 @@
 ;    where the SDM says undefined, ZF unaffected);
 ; 11. LODSB/W/D and SCASB/W/D without REP (run inline): the value, the flags
 ;    of the comparison, ESI/EDI stepping by the size, forward (DF = 0) and
-;    backward (DF = 1).
+;    backward (DF = 1);
+; 12. IMUL r32, r/m32, imm: CF = OF = overflow (SDM); SF ZF PF from the
+;    result and AF = 0, the interpreter's (the P6's) choice where the SDM
+;    says undefined, at the end of a block (PUSHFD in the next).
 ; The values checked for AF and OF here are the interpreter's choices where
 ; the SDM says "undefined"; the test is that every engine agrees with them
 ; (make check runs it translated, under --check-lockstep and interpreted).
@@ -226,6 +229,32 @@ pm:
 	CHECK edi, edx, 36
 	cld
 	add esp, 8
+
+	; 12. IMUL: 0x40000000 * 3 overflows: 0xc0000000, CF = OF = 1,
+	;     SF = 1, ZF = 0, PF = 1 (low byte 0), AF = 0
+	mov al, 0x78
+	add al, 0x0f                    ; AF = 1 before
+	mov ecx, 0x40000000
+	imul eax, ecx, 3
+	jmp .next12
+.next12:
+	pushfd
+	pop edx
+	CHECK eax, 0xc0000000, 37
+	and edx, 0x8d5
+	CHECK edx, 0x885, 38
+	;     5 * -1 = 0xfffffffb, no overflow: SF = 1, PF = 0 (7 bits set), the rest 0
+	mov al, 0x78
+	add al, 0x0f
+	mov ecx, 5
+	imul ebx, ecx, -1
+	jmp .next13
+.next13:
+	pushfd
+	pop edx
+	CHECK ebx, 0xfffffffb, 39
+	and edx, 0x8d5
+	CHECK edx, 0x80, 40
 
 	PUTS32 "ok", 10
 	PASS
