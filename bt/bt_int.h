@@ -2,6 +2,8 @@
 #ifndef SHADE86_BT_INT_H
 #define SHADE86_BT_INT_H
 
+#include <stddef.h>
+
 #include "../cpu/cpu.h"
 #include "../cpu/decode.h"
 #include "bt.h"
@@ -91,18 +93,22 @@ static const int bt_host_reg[8] = { H_RAX, H_RCX, H_RDX, H_RBX, H_R12, H_RBP, H_
  * run time (RET, indirect JMP/CALL) and for direct jumps to another page
  * (never chained), keyed by linear EIP.  An entry is used only when the
  * block is still valid, was made for the same mode and CS base, and the
- * target's linear page still maps to the block's bytes (the shadow entry
- * gives the host address): no flush on CR3 or page-table changes. */
+ * target's linear page still has the shadow entry it had when the entry
+ * was made (so maps to the block's bytes): no flush on CR3 or page-table
+ * changes. */
 #define BT_JC_SIZE 65536u
 struct bt_jc_entry {
 	uint32_t lin;
-	uint32_t mode;
+	uint32_t mode;                /* mode and cs_base: one 64-bit compare */
 	uint32_t cs_base;
 	uint32_t pad;
-	const uint8_t *host;
+	intptr_t entry;               /* lin's fast shadow entry (fetch class) then, or -1 */
 	struct bt_block *block;
 };
 _Static_assert(sizeof(struct bt_jc_entry) == 32, "jump cache entries are 32 bytes");
+_Static_assert(offsetof(struct bt_jc_entry, mode) == 4 && offsetof(struct bt_jc_entry, cs_base) == 8 &&
+	       offsetof(struct bt_jc_entry, entry) == 16 && offsetof(struct bt_jc_entry, block) == 24,
+	       "translated code reads jump cache entries at these offsets");
 
 static inline unsigned bt_jc_index(uint32_t lin)
 {

@@ -596,7 +596,7 @@ void bt_next_block(struct cpu *cpu, const struct insn *unused)
 	    j->mode != bt_mode_of(cpu))
 		return;
 	intptr_t e = bt_fetch_entry(cpu, lin);
-	if (!e || shadow_entry_host(e, lin) != j->host)
+	if (!e || e != j->entry)
 		return;
 	bt->stats.next_found++;
 	cpu->bt_desc = j->block->code_mem;
@@ -663,7 +663,12 @@ static struct bt_block *find_block(struct bt *bt)
 found:
 	if (b) {
 		struct bt_jc_entry *j = &bt->jc[bt_jc_index(lin)];
-		*j = (struct bt_jc_entry){ lin, mode, cs->base, 0, host, b };
+		/* the entry that maps lin to host now (a fast one: lin_fetch_ptr
+		 * filled it), or one no table holds */
+		intptr_t e = bt_fetch_entry(cpu, lin);
+		if (!e || shadow_entry_host(e, lin) != host)
+			e = -1;
+		*j = (struct bt_jc_entry){ lin, mode, cs->base, 0, e, b };
 		bt->stats.jc_fills++;
 	}
 	return b;

@@ -347,28 +347,25 @@ static void emit_jc_probe_to(struct tctx *t, size_t entry)
 	struct emit *e = &t->e;
 	const struct bt_block *b = t->b;
 	unsigned cls = SHADOW_CLASS((b->mode & BT_MODE_CPL) == 3, 0);
-	uint8_t *miss[5];
+	uint8_t *miss[3];
 	e8(e, 0x45); e8(e, 0x3b); e8(e, 0x02);              /* cmp r8d, [r10] (lin) */
 	e8(e, 0x0f); e8(e, 0x85); miss[0] = e->p; e32(e, 0);
-	e8(e, 0x41); e8(e, 0x81); e8(e, 0x7a); e8(e, 4); e32(e, b->mode);     /* cmp dword [r10+4], mode */
+	e_mov_imm64(e, H_R9, (uint64_t)b->mode | (uint64_t)b->cs_base << 32);
+	e8(e, 0x4d); e8(e, 0x3b); e8(e, 0x4a); e8(e, 4);    /* cmp r9, [r10+4]: mode and CS base */
 	e8(e, 0x0f); e8(e, 0x85); miss[1] = e->p; e32(e, 0);
-	e8(e, 0x41); e8(e, 0x81); e8(e, 0x7a); e8(e, 8); e32(e, b->cs_base);  /* cmp dword [r10+8], cs_base */
-	e8(e, 0x0f); e8(e, 0x85); miss[2] = e->p; e32(e, 0);
-	/* the linear page still maps to the block's bytes */
+	/* the linear page still has the shadow entry it had (so maps to the
+	 * block's bytes) */
 	e8(e, 0x45); e8(e, 0x89); e8(e, 0xc1);              /* mov r9d, r8d */
 	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xe9); e8(e, 12);   /* shr r9d, 12 */
 	e8(e, 0x49); e8(e, 0xc1); e8(e, 0xe1); e8(e, 5);    /* shl r9, 5 */
 	e8(e, 0x4f); e8(e, 0x8b); e8(e, 0x4c); e8(e, 0x0e); e8(e, (uint8_t)(cls * 8)); /* mov r9, [r14+r9+cls*8] */
-	e8(e, 0x41); e8(e, 0x80); e8(e, 0xf9); e8(e, SE_MAPPED);   /* cmp r9b, SE_MAPPED */
-	e8(e, 0x0f); e8(e, 0x85); miss[3] = e->p; e32(e, 0);
-	e8(e, 0x4f); e8(e, 0x8d); e8(e, 0x4c); e8(e, 0x01); e8(e, (uint8_t)-SE_MAPPED); /* lea r9, [r9 + r8 - 1] */
-	e8(e, 0x4d); e8(e, 0x3b); e8(e, 0x4a); e8(e, 16);   /* cmp r9, [r10+16] (host) */
-	e8(e, 0x0f); e8(e, 0x85); miss[4] = e->p; e32(e, 0);
+	e8(e, 0x4d); e8(e, 0x3b); e8(e, 0x4a); e8(e, 16);   /* cmp r9, [r10+16] (entry) */
+	e8(e, 0x0f); e8(e, 0x85); miss[2] = e->p; e32(e, 0);
 	e8(e, 0x4d); e8(e, 0x8b); e8(e, 0x52); e8(e, 24);   /* mov r10, [r10+24] (block) */
 	e8(e, 0x41); e8(e, 0x80); e8(e, 0xba); e32(e, (uint32_t)offsetof(struct bt_block, valid)); e8(e, 0); /* cmp byte [r10+valid], 0 */
 	e8(e, 0x74); uint8_t *miss5 = e->p; e8(e, 0);       /* je miss */
 	e8(e, 0x41); e8(e, 0xff); e8(e, 0xa2); e32(e, (uint32_t)entry);     /* jmp [r10 + entry] */
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 3; i++) {
 		int32_t rel = (int32_t)(e->p - (miss[i] + 4));
 		memcpy(miss[i], &rel, 4);
 	}
