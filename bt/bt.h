@@ -63,6 +63,7 @@
 #ifndef SHADE86_BT_H
 #define SHADE86_BT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -104,7 +105,6 @@ void bt_print_stats(struct cpu *cpu, FILE *f, unsigned hottest);
 /* Is this host signal one translated code expects (an access through a
  * user window, mmu/window.h), which the translator's own SIGSEGV handler
  * resolves?  For programs that put a handler of their own in front. */
-#include <signal.h>
 bool bt_fault_expected(int sig, const siginfo_t *si, const void *ucontext);
 
 /* --check-lockstep: the first divergence, or NULL */

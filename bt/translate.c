@@ -214,6 +214,15 @@ static void flush_icount(struct tctx *t)
 	}
 }
 
+/* The flags from AX in the SETO + LAHF layout (AL: OF as 0 or 1, AH: SF ZF
+ * AF PF CF), then the guest's EAX back from r9 where it was parked */
+static void emit_sahf_ax(struct emit *e)
+{
+	e8(e, 0x04); e8(e, 0x7f);                           /* add al, 0x7f: OF */
+	e8(e, 0x9e);                                        /* sahf */
+	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc8);              /* mov rax, r9 */
+}
+
 /* After SHL/SHR/SAR r32, CL run as itself, the host flags holding its
  * result: AF to the interpreter's 0 unless the count (CL & 31, copied to
  * r8 before the shift: the shift may be of ECX itself) is 0, when the host
@@ -227,9 +236,7 @@ static void emit_af_fix_cl(struct emit *e)
 	e8(e, 0x41); e8(e, 0xf6); e8(e, 0xc0); e8(e, 0x1f); /* test r8b, 31 */
 	e8(e, 0x74); e8(e, 3);                              /* jz: AF as it was */
 	e8(e, 0x80); e8(e, 0xe4); e8(e, (uint8_t)~F_AF);    /* and ah, ~AF */
-	e8(e, 0x04); e8(e, 0x7f);                           /* add al, 0x7f: OF */
-	e8(e, 0x9e);                                        /* sahf */
-	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc8);              /* mov rax, r9 */
+	emit_sahf_ax(e);
 }
 
 /* After IMUL r32, r/m32 (, imm) run as itself: the flags as the
@@ -247,9 +254,7 @@ static void emit_imul_fix(struct emit *e, int dst)
 	e8(e, 0x9f);                                        /* lahf */
 	e8(e, 0x44); e8(e, 0x88); e8(e, 0xc0);              /* mov al, r8b */
 	e8(e, 0x08); e8(e, 0xc4);                           /* or ah, al: CF */
-	e8(e, 0x04); e8(e, 0x7f);                           /* add al, 0x7f: OF */
-	e8(e, 0x9e);                                        /* sahf */
-	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc8);              /* mov rax, r9 */
+	emit_sahf_ax(e);
 }
 
 static void emit_jc_probe_to(struct tctx *t, size_t entry);
@@ -373,6 +378,20 @@ static void emit_jc_probe_to(struct tctx *t, size_t entry)
 	t->bt->stats.jc_sites++;
 }
 
+/* r10 = &jc[bt_jc_index(r8d)], the jump cache entry of the linear target
+ * in r8 (clobbers r9, the host flags) */
+static void emit_jc_entry_of_r8(struct tctx *t)
+{
+	struct emit *e = &t->e;
+	e8(e, 0x45); e8(e, 0x89); e8(e, 0xc2);              /* mov r10d, r8d */
+	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xea); e8(e, 10);   /* shr r10d, 10 */
+	e8(e, 0x45); e8(e, 0x31); e8(e, 0xc2);              /* xor r10d, r8d */
+	e_alu_imm32(e, 4, H_R10, BT_JC_SIZE - 1);           /* and r10d, mask */
+	e8(e, 0x49); e8(e, 0xc1); e8(e, 0xe2); e8(e, 5);    /* shl r10, 5 */
+	e_mov_imm64(e, H_R9, (uint64_t)(uintptr_t)t->bt->jc);
+	e8(e, 0x4d); e8(e, 0x01); e8(e, 0xca);              /* add r10, r9 */
+}
+
 /* Leave for the EIP in r11 (a RET, an indirect branch): through the jump
  * cache when it knows the target, else to the dispatcher.  Flags in memory,
  * icount up to date. */
@@ -382,14 +401,7 @@ static void emit_indirect_exit(struct tctx *t)
 	e_store32(e, H_R11, OFF(eip));
 	/* r8 = linear target */
 	e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x83); e32(e, t->b->cs_base);   /* lea r8d, [r11 + cs_base] */
-	/* r10 = &jc[(lin ^ lin >> 10) & mask] */
-	e8(e, 0x45); e8(e, 0x89); e8(e, 0xc2);              /* mov r10d, r8d */
-	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xea); e8(e, 10);   /* shr r10d, 10 */
-	e8(e, 0x45); e8(e, 0x31); e8(e, 0xc2);              /* xor r10d, r8d */
-	e_alu_imm32(e, 4, H_R10, BT_JC_SIZE - 1);           /* and r10d, mask */
-	e8(e, 0x49); e8(e, 0xc1); e8(e, 0xe2); e8(e, 5);    /* shl r10, 5 */
-	e_mov_imm64(e, H_R9, (uint64_t)(uintptr_t)t->bt->jc);
-	e8(e, 0x4d); e8(e, 0x01); e8(e, 0xca);              /* add r10, r9 */
+	emit_jc_entry_of_r8(t);
 	if (!t->bt->opt.lockstep)   /* lockstep compares one block per entry */
 		emit_jc_probe(t);
 	emit_dynamic_exit(t, BT_LEAVE_INDIRECT);
@@ -404,14 +416,7 @@ static void emit_indirect_exit_lahf(struct tctx *t)
 	e_store32(e, H_R11, OFF(eip));
 	e8(e, 0x67); e8(e, 0x45); e8(e, 0x8d); e8(e, 0x83); e32(e, t->b->cs_base);   /* lea r8d, [r11 + cs_base] */
 	emit_flags_to_r11(e);
-	/* r10 = &jc[(lin ^ lin >> 10) & mask] */
-	e8(e, 0x45); e8(e, 0x89); e8(e, 0xc2);              /* mov r10d, r8d */
-	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xea); e8(e, 10);   /* shr r10d, 10 */
-	e8(e, 0x45); e8(e, 0x31); e8(e, 0xc2);              /* xor r10d, r8d */
-	e_alu_imm32(e, 4, H_R10, BT_JC_SIZE - 1);           /* and r10d, mask */
-	e8(e, 0x49); e8(e, 0xc1); e8(e, 0xe2); e8(e, 5);    /* shl r10, 5 */
-	e_mov_imm64(e, H_R9, (uint64_t)(uintptr_t)t->bt->jc);
-	e8(e, 0x4d); e8(e, 0x01); e8(e, 0xca);              /* add r10, r9 */
+	emit_jc_entry_of_r8(t);
 	if (!t->bt->opt.lockstep)
 		emit_jc_probe_to(t, offsetof(struct bt_block, code_lahf));
 	emit_r11_flags_to_memory(e);   /* a miss */
@@ -1631,9 +1636,7 @@ struct bt_block *bt_translate(struct bt *bt, const uint8_t *host, unsigned winle
 	b->code_lahf = emit_xaddr(e, e->p);
 	e8(e, 0x49); e8(e, 0x89); e8(e, 0xc1);        /* mov r9, rax */
 	e8(e, 0x44); e8(e, 0x89); e8(e, 0xd8);        /* mov eax, r11d */
-	e8(e, 0x04); e8(e, 0x7f);                     /* add al, 0x7f */
-	e8(e, 0x9e);                                  /* sahf */
-	e8(e, 0x4c); e8(e, 0x89); e8(e, 0xc8);        /* mov rax, r9 */
+	emit_sahf_ax(e);
 	e8(e, 0xeb); uint8_t *to_code = e->p; e8(e, 0);   /* jmp code */
 	/* entered with the flags in memory: into host RFLAGS */
 	b->code_mem = emit_xaddr(e, e->p);
